@@ -1,0 +1,100 @@
+// Package app wires NPTI Studio together: flags, environment, backend
+// choice and preferences; it builds the services and the window, and it is
+// the command-line entry of the same binary (no subcommand opens the GUI,
+// a subcommand runs headless).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+)
+
+// Version is the tool version recorded in metadata files.
+const Version = "0.1.0"
+
+// command is one headless subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands of the npti binary.
+func commands() map[string]command {
+	return map[string]command{
+		"version": {"print the version", runVersion},
+	}
+}
+
+// Run is the program entry: it dispatches to a subcommand or opens the GUI,
+// and exits with a non-zero status on error.
+func Run() {
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main runs the program with args (without the program name) and returns
+// the exit status. Tests call it directly.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			usage(stdout)
+			return 0
+		}
+		if err := runGUI(ctx, args); err != nil {
+			fmt.Fprintln(stderr, "npti:", err)
+			return 1
+		}
+		return 0
+	}
+	name := args[0]
+	if name == "help" {
+		usage(stdout)
+		return 0
+	}
+	cmd, ok := commands()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "npti: unknown command %q\n", name)
+		usage(stderr)
+		return 2
+	}
+	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		fmt.Fprintf(stderr, "npti %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// errUsage marks a flag error already reported by the flag package.
+var errUsage = errors.New("usage")
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "NPTI Studio: find and steer the personality neurons of a local LLM.")
+	fmt.Fprintln(w, "\nUsage:\n  npti [--model M] [--stats DIR] [--neurons DIR]   open the desktop app")
+	fmt.Fprintln(w, "  npti COMMAND [flags]                               run headless")
+	fmt.Fprintln(w, "\nCommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'npti COMMAND -h' for the flags of a command.")
+}
+
+func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	_, err := fmt.Fprintln(stdout, "npti", Version)
+	return err
+}

@@ -1,0 +1,52 @@
+package hook
+
+import "testing"
+
+func TestBinOf(t *testing.T) {
+	cases := []struct {
+		a    float32
+		want int
+	}{
+		{-1, 0}, {0, 0}, {1e-9, 1}, {0.01, 1}, {0.0100001, 2}, {0.5, 50}, {0.505, 51},
+		{2.99, 299}, {2.9900002, 300}, {100, 300},
+	}
+	for _, c := range cases {
+		if got := BinOf(c.a); got != c.want {
+			t.Errorf("BinOf(%v) = %d, want %d", c.a, got, c.want)
+		}
+	}
+}
+
+func TestHistQuantile(t *testing.T) {
+	h := make([]int64, Bins)
+	h[0] = 96
+	h[10] = 4
+	if q := HistQuantile(h, 0.95); q != 0 {
+		t.Errorf("mostly inactive neuron: q95 = %v, want 0", q)
+	}
+	h[0] = 50
+	h[10] = 45
+	h[20] = 5
+	if q := HistQuantile(h, 0.95); q != 0.09 {
+		t.Errorf("q95 = %v, want 0.09 (left edge of bin 10)", q)
+	}
+}
+
+func TestStatsAdd(t *testing.T) {
+	a := NewStats(2, 3, true)
+	b := NewStats(2, 3, true)
+	a.Tokens, b.Tokens = 2, 3
+	a.Active[4], b.Active[4] = 1, 2
+	if err := a.Add(b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Tokens != 5 || a.Active[4] != 3 {
+		t.Fatalf("got tokens %d active %d", a.Tokens, a.Active[4])
+	}
+	if p := a.PActive(); p[1][1] != 0.6 {
+		t.Fatalf("p = %v", p[1][1])
+	}
+	if err := a.Add(NewStats(1, 3, false)); err == nil {
+		t.Fatal("adding mismatched shapes must fail")
+	}
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test of NPTI Studio (installing what it needs): vet, gofmt,
+# unit and golden tests of all packages (UI headless), the race detector on
+# the non-GUI packages, and the end-to-end run of the real app under Xvfb.
+# Needs ../shared beside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/setup.sh
+[ -d ../shared ] || { echo "test: ../shared (reference data) is missing" >&2; exit 1; }
+
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$bad" ] || { echo "gofmt needed:"; echo "$bad"; exit 1; }
+go vet -tags ci ./...
+go test -tags ci -count=1 ./...
+nongui=$(go list ./... | grep -v -e '/ui' -e '/app$' -e 'npti$')
+go test -race -count=1 $nongui
+if [ -x scripts/e2e.sh ]; then scripts/e2e.sh; fi
