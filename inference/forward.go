@@ -1,0 +1,269 @@
+package inference
+
+// The decoder forward pass as a GoMLX graph. This is the only file (with
+// ffnhook.go) that dot-imports the graph package.
+
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/core/graph"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph DSL
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+)
+
+// variant selects the optional parts compiled into a step graph. Each
+// variant is its own Exec; within one, shapes are bucketed so a graph
+// compiles once per (batch, length, cache) bucket.
+type variant struct {
+	override  bool // clamp/add inputs at the FFN hook
+	capture   bool // active counts and histograms outputs
+	allLogits bool // logits for every position instead of the last one
+}
+
+// stepInputs indexes the flat input list of a step graph.
+//
+//	tokens    [B, S] int32
+//	positions [B, S] int32   absolute position of each token (RoPE)
+//	mask      [B, S, T] float32  0 where a query may attend a cache slot, -inf elsewhere
+//	write     [B, S, T] float32  one-hot: cache slot written by each token (all 0 for padding)
+//	last      [B] int32       index in S of the token whose logits are returned
+//	cacheK/V  L × [B, KVH, T, D] float32
+//	override: clamp [L, N] float32 (1 = clamp), add [L, N] float32, apply [B, S] float32 (1 = edit)
+//	capture:  count [B, S] int32 (1 = count this position)
+//	weights   (see Model.weightNames)
+type stepLayout struct {
+	layers                    int
+	tokens, positions, mask   int
+	write, last, cache        int // cache: first of 2L (K0, V0, K1, V1, ...)
+	clamp, add, apply, count  int
+	weights, numInputs        int
+	numOutputs                int
+	outLogits, outCache       int
+	outActive, outHist        int
+}
+
+func newStepLayout(layers int, v variant) stepLayout {
+	s := stepLayout{layers: layers, tokens: 0, positions: 1, mask: 2, write: 3, last: 4, cache: 5}
+	n := s.cache + 2*layers
+	s.clamp, s.add, s.apply, s.count = -1, -1, -1, -1
+	if v.override {
+		s.clamp, s.add, s.apply = n, n+1, n+2
+		n += 3
+	}
+	if v.capture {
+		s.count = n
+		n++
+	}
+	s.weights = n
+	s.outLogits, s.outCache = 0, 1
+	s.numOutputs = 1 + 2*layers
+	s.outActive, s.outHist = -1, -1
+	if v.capture {
+		s.outActive, s.outHist = s.numOutputs, s.numOutputs+1
+		s.numOutputs += 2
+	}
+	return s
+}
+
+// layerWeights are the graph nodes of one decoder layer.
+type layerWeights struct {
+	attnNorm, ffnNorm  *Node // [H]
+	q, k, v, o         *Node // [NH*D, H], [KVH*D, H], [KVH*D, H], [H, NH*D]
+	qb, kb, vb         *Node // [NH*D], [KVH*D], [KVH*D] or nil
+	gate, up, down     *Node // [N, H], [N, H], [H, N]
+}
+
+// stepGraph builds one forward step over S new tokens with a KV cache of T
+// slots, returning logits, the updated cache and, with capture, the
+// per-layer active counts [L, N] and histograms [L, N, Bins].
+func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
+	c := m.Config
+	lay := newStepLayout(c.NumLayers, v)
+	g := inputs[0].Graph()
+	tokens := inputs[lay.tokens]
+	B, S := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
+	T := inputs[lay.mask].Shape().Dimensions[2]
+	w := inputs[lay.weights:]
+	embed := w[0]
+
+	// x: [B, S, H]
+	x := Gather(embed, InsertAxes(tokens, -1))
+	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, 1, S, D]
+	mask := InsertAxes(inputs[lay.mask], 1, 1)       // [B, 1, 1, S, T]
+	write := inputs[lay.write]
+
+	var hk *ffnHook
+	if v.override || v.capture {
+		hk = &ffnHook{}
+		if v.override {
+			hk.clamp, hk.add, hk.apply = inputs[lay.clamp], inputs[lay.add], inputs[lay.apply]
+		}
+		if v.capture {
+			hk.count = inputs[lay.count]
+		}
+	}
+	outCache := make([]*Node, 2*c.NumLayers)
+	var actives, hists []*Node
+	for l := 0; l < c.NumLayers; l++ {
+		lw := m.layerNodes(w, l)
+		h := rmsNorm(x, lw.attnNorm, c.RMSNormEps)
+		attn, kc, vc := m.attention(h, lw, cos, sin, mask, write,
+			inputs[lay.cache+2*l], inputs[lay.cache+2*l+1])
+		outCache[2*l], outCache[2*l+1] = kc, vc
+		x = Add(x, attn)
+		h = rmsNorm(x, lw.ffnNorm, c.RMSNormEps)
+		// FFN: a = SiLU(h·W_gate) [B, S, N], the hooked activation.
+		gate := linear(h, lw.gate, nil)
+		a := Mul(gate, Logistic(gate))
+		if hk != nil {
+			var act, hist *Node
+			a, act, hist = hk.run(l, a)
+			if act != nil {
+				actives, hists = append(actives, act), append(hists, hist)
+			}
+		}
+		up := linear(h, lw.up, nil)
+		x = Add(x, linear(Mul(a, up), lw.down, nil))
+	}
+	_ = B
+	_ = S
+	_ = T
+
+	if !v.allLogits {
+		// Gather the requested position of each row: [B, H].
+		idx := Concatenate([]*Node{
+			InsertAxes(Iota(g, shapes.Make(dtypes.Int32, B), 0), -1),
+			InsertAxes(inputs[lay.last], -1),
+		}, -1)
+		x = Gather(x, idx)
+	}
+	x = rmsNorm(x, w[len(w)-2+boolInt(c.TieWordEmbeddings)], c.RMSNormEps)
+	head := embed
+	if !c.TieWordEmbeddings {
+		head = w[len(w)-1]
+	}
+	logits := linear(x, head, nil)
+	outs := append([]*Node{logits}, outCache...)
+	if v.capture {
+		outs = append(outs, Stack(actives, 0), Stack(hists, 0))
+	}
+	return outs
+}
+
+// layerNodes slices the weight inputs of layer l (see Model.weightNames).
+func (m *Model) layerNodes(w []*Node, l int) layerWeights {
+	per := m.perLayer()
+	b := w[1+l*per:]
+	lw := layerWeights{attnNorm: b[0], q: b[1], k: b[2], v: b[3], o: b[4], ffnNorm: b[5], gate: b[6], up: b[7], down: b[8]}
+	if m.Config.AttentionBias {
+		lw.qb, lw.kb, lw.vb = b[9], b[10], b[11]
+	}
+	return lw
+}
+
+// attention: h [B, S, H] → [B, S, H], plus the updated caches [B, KVH, T, D].
+func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, cacheK, cacheV *Node) (out, kc, vc *Node) {
+	c := m.Config
+	B, S := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
+	NH, KVH, D := c.NumHeads, c.NumKVHeads, c.HeadDim
+	heads := func(x *Node, n int) *Node { // [B, S, n*D] → [B, n, S, D]
+		return Transpose(Reshape(x, B, S, n, D), 1, 2)
+	}
+	q := rope(heads(linear(h, lw.q, lw.qb), NH), cos, sin)
+	k := rope(heads(linear(h, lw.k, lw.kb), KVH), cos, sin)
+	v := heads(linear(h, lw.v, lw.vb), KVH)
+
+	kc, vc = updateCache(cacheK, k, write), updateCache(cacheV, v, write)
+
+	rep := NH / KVH
+	qg := Reshape(q, B, KVH, rep, S, D)
+	scores := Einsum("bgrsd,bgtd->bgrst", qg, kc)
+	scores = Add(Mul(scores, ConstAs(scores, 1/math.Sqrt(float64(D)))), mask)
+	probs := Softmax(scores, -1)
+	o := Einsum("bgrst,bgtd->bgrsd", probs, vc) // [B, KVH, rep, S, D]
+	o = Reshape(Transpose(Reshape(o, B, NH, S, D), 1, 2), B, S, NH*D)
+	return linear(o, lw.o, nil), kc, vc
+}
+
+// updateCache writes the new keys or values x [B, KVH, S, D] into the
+// cache [B, KVH, T, D] at the slots given by the one-hot write [B, S, T].
+func updateCache(cache, x, write *Node) *Node {
+	S := x.Shape().Dimensions[2]
+	if S == 1 {
+		sel := GreaterThan(InsertAxes(write, 1), ScalarZero(write.Graph(), dtypes.Float32)) // [B, 1, 1, T]
+		sel = BroadcastToDims(Transpose(sel, 2, 3), cache.Shape().Dimensions...)          // [B, 1, T, 1] → [B, KVH, T, D]
+		return Where(sel, BroadcastToDims(x, cache.Shape().Dimensions...), cache)
+	}
+	written := ReduceSum(write, 1)                           // [B, T]: 1 where a slot is written
+	keep := OneMinus(InsertAxes(written, 1, -1))             // [B, 1, T, 1]
+	placed := Einsum("bst,bhsd->bhtd", write, x)             // [B, KVH, T, D]
+	return Add(Mul(cache, keep), placed)
+}
+
+// rmsNorm: x [..., H] · rsqrt(mean(x²) + eps) · w [H], in float32.
+func rmsNorm(x, w *Node, eps float64) *Node {
+	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
+	return Mul(Mul(x, Rsqrt(Add(ms, ConstAs(ms, eps)))), lead(w, x.Rank()))
+}
+
+// linear: x [..., in] times w [out, in] (the HF layout) plus b [out].
+func linear(x, w, b *Node) *Node {
+	y := Dot(x, w).Einsum(einsumLinear(x.Rank()))
+	if b != nil {
+		y = Add(y, lead(b, y.Rank()))
+	}
+	return y
+}
+
+func einsumLinear(rank int) string {
+	switch rank {
+	case 2:
+		return "bi,oi->bo"
+	case 3:
+		return "bsi,oi->bso"
+	}
+	panic("linear: unsupported rank")
+}
+
+// ropeTables: positions [B, S] → cos, sin [B, 1, S, D] (rotate-half layout).
+func (m *Model) ropeTables(positions *Node) (cos, sin *Node) {
+	g := positions.Graph()
+	inv := Const(g, m.invFreq)                                                // [D/2]
+	f := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), lead(inv, 3)) // [B, S, D/2]
+	emb := Concatenate([]*Node{f, f}, -1)                                     // [B, S, D]
+	return InsertAxes(Cos(emb), 1), InsertAxes(Sin(emb), 1)
+}
+
+// rope rotates x [B, n, S, D] by the position tables.
+func rope(x, cos, sin *Node) *Node {
+	D := x.Shape().Dimensions[3]
+	x1 := SliceAxis(x, 3, AxisRange(0, D/2))
+	x2 := SliceAxis(x, 3, AxisRange(D/2, D))
+	rot := Concatenate([]*Node{Neg(x2), x1}, 3)
+	return Add(Mul(x, cos), Mul(rot, sin))
+}
+
+// lead reshapes x to rank r by adding leading axes of size 1.
+func lead(x *Node, r int) *Node {
+	if x.Rank() == r {
+		return x
+	}
+	dims := make([]int, r)
+	for i := range dims {
+		dims[i] = 1
+	}
+	copy(dims[r-x.Rank():], x.Shape().Dimensions)
+	return Reshape(x, dims...)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+var _ = graph.Parameter
+var _ = tensors.FromShape

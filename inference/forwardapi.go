@@ -1,0 +1,79 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// ForwardOptions configure Forward.
+type ForwardOptions struct {
+	// Override edits the FFN activations at every position (nil = none).
+	Override *hook.Override
+	// Capture accumulates activation statistics over every position of
+	// every sequence (nil = none).
+	Capture *hook.Stats
+	// LogProbs asks for the log-probability of each next token.
+	LogProbs bool
+}
+
+// Forward runs the sequences teacher-forced, as one padded batch, for
+// statistics and scoring. With LogProbs it returns, per sequence, the
+// log-probability of token t+1 given tokens 0..t (len-1 values).
+func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([][]float64, error) {
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	if err := m.checkHookArgs(o.Override, o.Capture); err != nil {
+		return nil, err
+	}
+	maxLen := 0
+	for i, s := range seqs {
+		if len(s) == 0 {
+			return nil, fmt.Errorf("inference: sequence %d is empty", i)
+		}
+		maxLen = max(maxLen, len(s))
+	}
+	B := len(seqs)
+	S := bucket(maxLen, 8)
+	bt := m.newBatch(B, S)
+	defer bt.free()
+	in := stepIn{rows: seqs, S: S, override: o.Override, allLogits: o.LogProbs}
+	if o.Capture != nil {
+		in.countRows = make([]bool, B)
+		for b := range in.countRows {
+			in.countRows[b] = true
+		}
+	}
+	res, err := m.step(ctx, bt, in)
+	if err != nil {
+		return nil, err
+	}
+	res.addTo(o.Capture)
+	if !o.LogProbs {
+		return nil, nil
+	}
+	out := make([][]float64, B)
+	for b, s := range seqs {
+		out[b] = make([]float64, len(s)-1)
+		for t := 0; t+1 < len(s); t++ {
+			out[b][t] = logSoftmaxAt(res.logits[b*S+t], s[t+1])
+		}
+	}
+	return out, nil
+}
+
+// logSoftmaxAt returns log softmax(x)[i], computed in float64.
+func logSoftmaxAt(x []float32, i int) float64 {
+	mx := math.Inf(-1)
+	for _, v := range x {
+		mx = math.Max(mx, float64(v))
+	}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v) - mx)
+	}
+	return float64(x[i]) - mx - math.Log(sum)
+}

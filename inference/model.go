@@ -1,0 +1,236 @@
+// Package inference runs Llama-family decoders on GoMLX: model loading,
+// the forward pass with its single FFN hook, KV-cache generation and
+// sampling. It knows layers and neurons, never traits. It is the only
+// package of the project that imports GoMLX.
+package inference
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	_ "github.com/gomlx/compute/gobackend" // the default pure-Go backend
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/npti-studio/npti/inference/checkpoint"
+)
+
+// Options configure Load.
+type Options struct {
+	// Backend is a GoMLX backend configuration ("go", "xla:cpu", ...);
+	// empty uses $GOMLX_BACKEND, else "go".
+	Backend string
+}
+
+// Model is a loaded decoder: immutable config, weights on the backend, and
+// the compiled step graphs (one Exec per variant, cached per shape bucket).
+// A Model is safe for concurrent use.
+type Model struct {
+	Config checkpoint.Config
+	Path   string // where it was loaded from
+	Format string // "hf" or "llama2c"
+
+	backend compute.Backend
+	weights []*tensors.Tensor // order of weightNames
+	invFreq []float32         // [HeadDim/2] RoPE inverse frequencies
+
+	mu    sync.Mutex
+	execs map[variant]*graph.Exec
+}
+
+// Load opens a checkpoint (an HF directory, a llama2.c file or a cached HF
+// repo id), validates it and moves its weights to the backend as float32.
+func Load(path string, opts Options) (*Model, error) {
+	ck, err := checkpoint.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer ck.Close()
+	return FromCheckpoint(ck, opts)
+}
+
+// FromCheckpoint builds a Model from an open checkpoint; the checkpoint may
+// be closed afterwards.
+func FromCheckpoint(ck *checkpoint.Checkpoint, opts Options) (*Model, error) {
+	be, err := newBackend(opts.Backend)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: ck.Config, Path: ck.Path, Format: ck.Format, backend: be,
+		execs: map[variant]*graph.Exec{}}
+	if err := m.checkConfig(); err != nil {
+		return nil, fmt.Errorf("%s: %w", ck.Path, err)
+	}
+	m.invFreq = ropeInvFreq(m.Config)
+	for _, name := range m.weightNames() {
+		t, ok := ck.Tensors[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: missing tensor %q", ck.Path, name)
+		}
+		vals, err := t.Float32()
+		if err != nil {
+			return nil, fmt.Errorf("%s: tensor %q: %w", ck.Path, name, err)
+		}
+		for _, v := range vals {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("%s: tensor %q holds NaN or Inf", ck.Path, name)
+			}
+		}
+		wt := tensors.FromFlatDataAndDimensions(vals, t.Shape...)
+		if err := wt.ToDevice(be, 0); err != nil {
+			return nil, fmt.Errorf("moving %q to the backend: %w", name, err)
+		}
+		m.weights = append(m.weights, wt)
+	}
+	return m, nil
+}
+
+// newBackend creates the GoMLX backend: config, else $GOMLX_BACKEND, else "go".
+func newBackend(config string) (compute.Backend, error) {
+	if config == "" {
+		config = os.Getenv(compute.ConfigEnvVar)
+	}
+	if config == "" {
+		config = "go"
+	}
+	be, err := compute.NewWithConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w (this build has the pure-Go backend \"go\"; XLA needs a build with -tags xla)", config, err)
+	}
+	return be, nil
+}
+
+// BackendName names the backend the model runs on.
+func (m *Model) BackendName() string { return m.backend.Name() }
+
+// Layers is the number of decoder layers.
+func (m *Model) Layers() int { return m.Config.NumLayers }
+
+// Neurons is the number of FFN neurons per layer (intermediate size).
+func (m *Model) Neurons() int { return m.Config.IntermediateSize }
+
+// WeightBytes is the size of the weights as held by the backend.
+func (m *Model) WeightBytes() int64 {
+	var n int64
+	for _, w := range m.weights {
+		n += w.Shape().ByteSize()
+	}
+	return n
+}
+
+func (m *Model) checkConfig() error {
+	c := m.Config
+	if c.NumLayers <= 0 || c.HiddenSize <= 0 || c.IntermediateSize <= 0 || c.NumHeads <= 0 ||
+		c.NumKVHeads <= 0 || c.HeadDim <= 0 || c.VocabSize <= 0 {
+		return errors.New("config has non-positive sizes")
+	}
+	if c.NumHeads%c.NumKVHeads != 0 {
+		return fmt.Errorf("%d attention heads are not a multiple of %d KV heads", c.NumHeads, c.NumKVHeads)
+	}
+	if c.HeadDim%2 != 0 {
+		return fmt.Errorf("head_dim %d is odd", c.HeadDim)
+	}
+	return nil
+}
+
+// perLayer is the number of weight tensors of one layer.
+func (m *Model) perLayer() int {
+	if m.Config.AttentionBias {
+		return 12
+	}
+	return 9
+}
+
+// weightNames lists the checkpoint tensors in graph-input order: the
+// embedding, per layer (attn norm, q, k, v, o, ffn norm, gate, up, down,
+// [q, k, v biases]), the final norm and, when untied, the LM head.
+func (m *Model) weightNames() []string {
+	c := m.Config
+	names := []string{"model.embed_tokens.weight"}
+	for l := 0; l < c.NumLayers; l++ {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		names = append(names, p+"input_layernorm.weight",
+			p+"self_attn.q_proj.weight", p+"self_attn.k_proj.weight", p+"self_attn.v_proj.weight",
+			p+"self_attn.o_proj.weight", p+"post_attention_layernorm.weight",
+			p+"mlp.gate_proj.weight", p+"mlp.up_proj.weight", p+"mlp.down_proj.weight")
+		if c.AttentionBias {
+			names = append(names, p+"self_attn.q_proj.bias", p+"self_attn.k_proj.bias", p+"self_attn.v_proj.bias")
+		}
+	}
+	names = append(names, "model.norm.weight")
+	if !c.TieWordEmbeddings {
+		names = append(names, "lm_head.weight")
+	}
+	return names
+}
+
+// ropeInvFreq computes the RoPE inverse frequencies in float32 the way HF
+// does, with llama3 or linear scaling applied.
+func ropeInvFreq(c checkpoint.Config) []float32 {
+	half := c.HeadDim / 2
+	inv := make([]float32, half)
+	for i := range inv {
+		e := float32(2*i) / float32(c.HeadDim)
+		inv[i] = 1 / float32(math.Pow(c.RopeTheta, float64(e)))
+	}
+	rs := c.RopeScaling
+	if rs == nil {
+		return inv
+	}
+	switch rs.Type {
+	case "linear":
+		for i := range inv {
+			inv[i] /= float32(rs.Factor)
+		}
+	case "llama3":
+		old := float64(rs.OriginalMaxPositionEmbeddings)
+		lo, hi, f := rs.LowFreqFactor, rs.HighFreqFactor, rs.Factor
+		for i, v := range inv {
+			wavelen := 2 * math.Pi / float64(v)
+			scaled := float64(v)
+			if wavelen > old/lo {
+				scaled = float64(v) / f
+			}
+			if !(wavelen < old/hi) && !(wavelen > old/lo) {
+				smooth := (old/wavelen - lo) / (hi - lo)
+				scaled = (1-smooth)*scaled/f + smooth*scaled
+			}
+			inv[i] = float32(scaled)
+		}
+	}
+	return inv
+}
+
+// exec returns the compiled step function of a variant.
+func (m *Model) exec(v variant) (*graph.Exec, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.execs[v]; ok {
+		return e, nil
+	}
+	e, err := graph.NewExec(m.backend, func(inputs []*graph.Node) []*graph.Node {
+		return m.stepGraph(v, inputs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.SetMaxCache(256)
+	m.execs[v] = e
+	return e, nil
+}
+
+// zeroCache returns empty K and V caches [B, KVH, T, D] for every layer.
+func (m *Model) zeroCache(B, T int) []*tensors.Tensor {
+	c := m.Config
+	out := make([]*tensors.Tensor, 2*c.NumLayers)
+	for i := range out {
+		out[i] = tensors.FromShape(shapes.Make(dtypes.Float32, B, c.NumKVHeads, T, c.HeadDim))
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package safetensors
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// checkLen verifies that Data holds exactly the elements of Shape.
+func (t *Tensor) checkLen() (int, error) {
+	size := t.DType.ItemSize()
+	if size == 0 {
+		return 0, fmt.Errorf("safetensors: tensor %q: unknown dtype %q", t.Name, t.DType)
+	}
+	n := t.NumElements()
+	if n*size != len(t.Data) {
+		return 0, fmt.Errorf("safetensors: tensor %q: shape %v of %s needs %d bytes, has %d",
+			t.Name, t.Shape, t.DType, n*size, len(t.Data))
+	}
+	return n, nil
+}
+
+// Float32 converts an F32, F16, BF16 or F64 tensor to a new float32
+// slice. F16 and BF16 convert exactly; F64 rounds to nearest.
+func (t *Tensor) Float32() ([]float32, error) {
+	n, err := t.checkLen()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, n)
+	d := t.Data
+	switch t.DType {
+	case F32:
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:]))
+		}
+	case F16:
+		for i := range out {
+			out[i] = F16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
+		}
+	case BF16:
+		for i := range out {
+			out[i] = BF16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
+		}
+	case F64:
+		for i := range out {
+			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:])))
+		}
+	default:
+		return nil, fmt.Errorf("safetensors: tensor %q: cannot convert %s to float32", t.Name, t.DType)
+	}
+	return out, nil
+}
+
+// Int64 converts an integer tensor (I64, I32, I16, I8, U8, U16, U32) to a
+// new int64 slice.
+func (t *Tensor) Int64() ([]int64, error) {
+	n, err := t.checkLen()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, n)
+	d := t.Data
+	le := binary.LittleEndian
+	for i := range out {
+		switch t.DType {
+		case I64:
+			out[i] = int64(le.Uint64(d[8*i:]))
+		case I32:
+			out[i] = int64(int32(le.Uint32(d[4*i:])))
+		case U32:
+			out[i] = int64(le.Uint32(d[4*i:]))
+		case I16:
+			out[i] = int64(int16(le.Uint16(d[2*i:])))
+		case U16:
+			out[i] = int64(le.Uint16(d[2*i:]))
+		case I8:
+			out[i] = int64(int8(d[i]))
+		case U8:
+			out[i] = int64(d[i])
+		default:
+			return nil, fmt.Errorf("safetensors: tensor %q: cannot convert %s to int64", t.Name, t.DType)
+		}
+	}
+	return out, nil
+}
+
+// FromFloat32 returns an F32 tensor holding a copy of v. The caller must
+// pass len(v) equal to the product of shape.
+func FromFloat32(name string, shape []int, v []float32) *Tensor {
+	data := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(x))
+	}
+	return &Tensor{Name: name, DType: F32, Shape: append([]int(nil), shape...), Data: data}
+}
+
+// FromInt64 returns an I64 tensor holding a copy of v. The caller must
+// pass len(v) equal to the product of shape.
+func FromInt64(name string, shape []int, v []int64) *Tensor {
+	data := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(data[8*i:], uint64(x))
+	}
+	return &Tensor{Name: name, DType: I64, Shape: append([]int(nil), shape...), Data: data}
+}

@@ -1,0 +1,204 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime/debug"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// batch is the per-call state of a batch of sequences: the KV cache
+// [B, KVH, T, D] per layer and how many slots each row has filled.
+type batch struct {
+	B, T  int
+	cache []*tensors.Tensor
+	lens  []int // tokens in the cache per row
+}
+
+func (m *Model) newBatch(B, T int) *batch {
+	return &batch{B: B, T: T, cache: m.zeroCache(B, T), lens: make([]int, B)}
+}
+
+// free releases the cache buffers.
+func (b *batch) free() {
+	for _, t := range b.cache {
+		if t != nil {
+			_ = t.FinalizeAll()
+		}
+	}
+	b.cache = nil
+}
+
+// stepIn describes one forward step: rows[b] are the new tokens of row b
+// (all rows padded to S); each row continues its own cache.
+type stepIn struct {
+	rows      [][]int
+	S         int
+	override  *hook.Override
+	addNow    []float32 // [L*N] add vector after the random mask of this step
+	applyRows []bool    // per row: edits apply (nil = all rows)
+	countRows []bool    // per row: capture counts (nil = none)
+	allLogits bool
+}
+
+// stepOut is what a step returns to the host.
+type stepOut struct {
+	logits [][]float32 // [B][V] (last token) or [B*S][V] with allLogits
+	active []int32     // [L*N] counted positions with a > 0
+	hist   []int32     // [L*N*Bins]
+	tokens int64       // positions counted
+}
+
+// step runs one forward pass and advances the cache.
+func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, err error) {
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("inference: forward pass failed: %v\n%s", r, debug.Stack())
+		}
+	}()
+	c := m.Config
+	B, S, T := bt.B, in.S, bt.T
+	v := variant{override: in.override != nil, capture: in.countRows != nil, allLogits: in.allLogits}
+	e, err := m.exec(v)
+	if err != nil {
+		return out, err
+	}
+	tokens := make([]int32, B*S)
+	positions := make([]int32, B*S)
+	mask := make([]float32, B*S*T)
+	write := make([]float32, B*S*T)
+	last := make([]int32, B)
+	apply := make([]float32, B*S)
+	count := make([]int32, B*S)
+	ninf := float32(math.Inf(-1))
+	for b := 0; b < B; b++ {
+		row := in.rows[b]
+		if bt.lens[b]+len(row) > T {
+			return out, fmt.Errorf("inference: sequence of %d tokens exceeds the cache of %d", bt.lens[b]+len(row), T)
+		}
+		last[b] = int32(max(len(row)-1, 0))
+		for s := 0; s < S; s++ {
+			i := b*S + s
+			mrow := mask[i*T : (i+1)*T]
+			for t := range mrow {
+				mrow[t] = ninf
+			}
+			if s >= len(row) { // padding: writes nothing, attends slot 0
+				mrow[0] = 0
+				continue
+			}
+			id := row[s]
+			if id < 0 || id >= c.VocabSize {
+				return out, fmt.Errorf("inference: token id %d out of range [0, %d)", id, c.VocabSize)
+			}
+			p := bt.lens[b] + s
+			tokens[i], positions[i] = int32(id), int32(p)
+			for t := 0; t <= p; t++ {
+				mrow[t] = 0
+			}
+			write[i*T+p] = 1
+			if in.override != nil && (in.applyRows == nil || in.applyRows[b]) {
+				apply[i] = 1
+			}
+			if in.countRows != nil && in.countRows[b] {
+				count[i] = 1
+				out.tokens++
+			}
+		}
+	}
+	args := []any{
+		tensors.FromFlatDataAndDimensions(tokens, B, S),
+		tensors.FromFlatDataAndDimensions(positions, B, S),
+		tensors.FromFlatDataAndDimensions(mask, B, S, T),
+		tensors.FromFlatDataAndDimensions(write, B, S, T),
+		tensors.FromFlatDataAndDimensions(last, B),
+	}
+	for _, t := range bt.cache {
+		args = append(args, t)
+	}
+	L, N := c.NumLayers, c.IntermediateSize
+	if in.override != nil {
+		clamp := make([]float32, L*N)
+		for i, on := range in.override.Clamp {
+			if on {
+				clamp[i] = 1
+			}
+		}
+		add := in.addNow
+		if add == nil {
+			add = in.override.Add
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(clamp, L, N),
+			tensors.FromFlatDataAndDimensions(add, L, N),
+			tensors.FromFlatDataAndDimensions(apply, B, S))
+	}
+	if in.countRows != nil {
+		args = append(args, tensors.FromFlatDataAndDimensions(count, B, S))
+	}
+	for _, w := range m.weights {
+		args = append(args, w)
+	}
+	res, err := e.Call(args...)
+	if err != nil {
+		return out, fmt.Errorf("inference: %w", err)
+	}
+	lay := newStepLayout(L, v)
+	old := bt.cache
+	bt.cache = res[lay.outCache : lay.outCache+2*L]
+	for _, t := range old {
+		_ = t.FinalizeAll()
+	}
+	for b := range in.rows {
+		bt.lens[b] += len(in.rows[b])
+	}
+	flat := tensors.MustCopyFlatData[float32](res[lay.outLogits])
+	_ = res[lay.outLogits].FinalizeAll()
+	V := c.VocabSize
+	n := B
+	if in.allLogits {
+		n = B * S
+	}
+	out.logits = make([][]float32, n)
+	for i := range out.logits {
+		out.logits[i] = flat[i*V : (i+1)*V]
+	}
+	if v.capture {
+		out.active = tensors.MustCopyFlatData[int32](res[lay.outActive])
+		out.hist = tensors.MustCopyFlatData[int32](res[lay.outHist])
+		_ = res[lay.outActive].FinalizeAll()
+		_ = res[lay.outHist].FinalizeAll()
+	}
+	return out, nil
+}
+
+// addTo accumulates a step's capture into s.
+func (o *stepOut) addTo(s *hook.Stats) {
+	if o.active == nil || s == nil {
+		return
+	}
+	s.Tokens += o.tokens
+	for i, v := range o.active {
+		s.Active[i] += int64(v)
+	}
+	if s.Hist != nil {
+		for i, v := range o.hist {
+			s.Hist[i] += int64(v)
+		}
+	}
+}
+
+// bucket rounds n up to a power of two, at least lo.
+func bucket(n, lo int) int {
+	b := lo
+	for b < n {
+		b *= 2
+	}
+	return b
+}
