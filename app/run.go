@@ -27,7 +27,14 @@ type command struct {
 // commands lists the subcommands of the npti binary.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
+		"version":  {"print the version", runVersion},
+		"generate": {"generate text, optionally inducing a trait pole", runGenerate},
+		"probe":    {"teacher-forced activation statistics of one sequence", runProbe},
+		"tokenize": {"token ids of a text", runTokenize},
+		"template": {"render a chat template", runTemplate},
+		"bench":    {"measure prefill-with-capture and decode speed", runBench},
+		"neurons":  {"select neuron sets from statistics, or re-export dict files", runNeurons},
+		"plan":     {"combine trait inductions and count conflicts", runPlan},
 	}
 }
 

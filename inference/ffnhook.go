@@ -30,9 +30,9 @@ func (hk *ffnHook) run(l int, a *Node) (out, active, hist *Node) {
 	if hk.clamp != nil {
 		B, S, N := a.Shape().Dimensions[0], a.Shape().Dimensions[1], a.Shape().Dimensions[2]
 		zero := ScalarZero(a.Graph(), dtypes.Float32)
-		clamp := Reshape(SliceAxis(hk.clamp, 0, AxisElem(l)), 1, 1, N)  // [1, 1, N]
-		add := Reshape(SliceAxis(hk.add, 0, AxisElem(l)), 1, 1, N)      // [1, 1, N]
-		apply := InsertAxes(hk.apply, -1)                                  // [B, S, 1]
+		clamp := Reshape(SliceAxis(hk.clamp, 0, AxisElem(l)), 1, 1, N) // [1, 1, N]
+		add := Reshape(SliceAxis(hk.add, 0, AxisElem(l)), 1, 1, N)     // [1, 1, N]
+		apply := InsertAxes(hk.apply, -1)                              // [B, S, 1]
 		sel := LogicalAnd(
 			BroadcastToDims(GreaterThan(clamp, zero), B, S, N),
 			BroadcastToDims(GreaterThan(apply, zero), B, S, N))

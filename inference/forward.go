@@ -6,11 +6,11 @@ package inference
 import (
 	"math"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph DSL
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 )
 
 // variant selects the optional parts compiled into a step graph. Each
@@ -34,14 +34,14 @@ type variant struct {
 //	capture:  count [B, S] int32 (1 = count this position)
 //	weights   (see Model.weightNames)
 type stepLayout struct {
-	layers                    int
-	tokens, positions, mask   int
-	write, last, cache        int // cache: first of 2L (K0, V0, K1, V1, ...)
-	clamp, add, apply, count  int
-	weights, numInputs        int
-	numOutputs                int
-	outLogits, outCache       int
-	outActive, outHist        int
+	layers                   int
+	tokens, positions, mask  int
+	write, last, cache       int // cache: first of 2L (K0, V0, K1, V1, ...)
+	clamp, add, apply, count int
+	weights, numInputs       int
+	numOutputs               int
+	outLogits, outCache      int
+	outActive, outHist       int
 }
 
 func newStepLayout(layers int, v variant) stepLayout {
@@ -69,10 +69,10 @@ func newStepLayout(layers int, v variant) stepLayout {
 
 // layerWeights are the graph nodes of one decoder layer.
 type layerWeights struct {
-	attnNorm, ffnNorm  *Node // [H]
-	q, k, v, o         *Node // [NH*D, H], [KVH*D, H], [KVH*D, H], [H, NH*D]
-	qb, kb, vb         *Node // [NH*D], [KVH*D], [KVH*D] or nil
-	gate, up, down     *Node // [N, H], [N, H], [H, N]
+	attnNorm, ffnNorm *Node // [H]
+	q, k, v, o        *Node // [NH*D, H], [KVH*D, H], [KVH*D, H], [H, NH*D]
+	qb, kb, vb        *Node // [NH*D], [KVH*D], [KVH*D] or nil
+	gate, up, down    *Node // [N, H], [N, H], [H, N]
 }
 
 // stepGraph builds one forward step over S new tokens with a KV cache of T
@@ -91,7 +91,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	// x: [B, S, H]
 	x := Gather(embed, InsertAxes(tokens, -1))
 	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, 1, S, D]
-	mask := InsertAxes(inputs[lay.mask], 1, 1)       // [B, 1, 1, S, T]
+	mask := InsertAxes(inputs[lay.mask], 1, 1)      // [B, 1, 1, S, T]
 	write := inputs[lay.write]
 
 	var hk *ffnHook
@@ -193,12 +193,12 @@ func updateCache(cache, x, write *Node) *Node {
 	S := x.Shape().Dimensions[2]
 	if S == 1 {
 		sel := GreaterThan(InsertAxes(write, 1), ScalarZero(write.Graph(), dtypes.Float32)) // [B, 1, 1, T]
-		sel = BroadcastToDims(Transpose(sel, 2, 3), cache.Shape().Dimensions...)          // [B, 1, T, 1] → [B, KVH, T, D]
+		sel = BroadcastToDims(Transpose(sel, 2, 3), cache.Shape().Dimensions...)            // [B, 1, T, 1] → [B, KVH, T, D]
 		return Where(sel, BroadcastToDims(x, cache.Shape().Dimensions...), cache)
 	}
-	written := ReduceSum(write, 1)                           // [B, T]: 1 where a slot is written
-	keep := OneMinus(InsertAxes(written, 1, -1))             // [B, 1, T, 1]
-	placed := Einsum("bst,bhsd->bhtd", write, x)             // [B, KVH, T, D]
+	written := ReduceSum(write, 1)               // [B, T]: 1 where a slot is written
+	keep := OneMinus(InsertAxes(written, 1, -1)) // [B, 1, T, 1]
+	placed := Einsum("bst,bhsd->bhtd", write, x) // [B, KVH, T, D]
 	return Add(Mul(cache, keep), placed)
 }
 
@@ -230,9 +230,9 @@ func einsumLinear(rank int) string {
 // ropeTables: positions [B, S] → cos, sin [B, 1, S, D] (rotate-half layout).
 func (m *Model) ropeTables(positions *Node) (cos, sin *Node) {
 	g := positions.Graph()
-	inv := Const(g, m.invFreq)                                                // [D/2]
+	inv := Const(g, m.invFreq)                                                      // [D/2]
 	f := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), lead(inv, 3)) // [B, S, D/2]
-	emb := Concatenate([]*Node{f, f}, -1)                                     // [B, S, D]
+	emb := Concatenate([]*Node{f, f}, -1)                                           // [B, S, D]
 	return InsertAxes(Cos(emb), 1), InsertAxes(Sin(emb), 1)
 }
 

@@ -1,0 +1,266 @@
+package analysis
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/npti-studio/npti/inference/hook"
+	"github.com/npti-studio/npti/inference/safetensors"
+)
+
+// Counting modes recorded in Meta.Mode: which positions were counted.
+const (
+	CountGenerated     = "generated"      // decode steps only (NPTI)
+	CountAll           = "all"            // prompt and generated tokens
+	CountTeacherForced = "teacher-forced" // a given text, all positions
+)
+
+// StatsFormat is the version of the stats folder layout.
+const StatsFormat = 1
+
+// MetaFile is the name of the description file of a stats folder.
+const MetaFile = "meta.json"
+
+// Sampling records the generation settings of an identification run.
+type Sampling struct {
+	Greedy            bool    `json:"greedy"`
+	Temperature       float64 `json:"temperature,omitempty"`
+	TopP              float64 `json:"top_p,omitempty"`
+	RepetitionPenalty float64 `json:"repetition_penalty,omitempty"`
+	MaxNewTokens      int     `json:"max_new_tokens,omitempty"`
+}
+
+// Meta describes a stats folder (its meta.json).
+type Meta struct {
+	// Format is StatsFormat; set by SaveStats.
+	Format int `json:"format"`
+	// ToolVersion is the version of the program that wrote the folder.
+	ToolVersion string `json:"tool_version"`
+	// Model is the model path or name; ModelHash a hash of its content.
+	Model     string `json:"model"`
+	ModelHash string `json:"model_hash"`
+	// DataSource names the prompts used (e.g. "personalitybench:test").
+	DataSource string `json:"data_source"`
+	// Mode is CountGenerated, CountAll or CountTeacherForced.
+	Mode     string   `json:"mode"`
+	Seeds    []uint64 `json:"seeds,omitempty"`
+	Sampling Sampling `json:"sampling"`
+	// Traits lists the aspect keys present; set by SaveStats.
+	Traits []string `json:"traits"`
+	// Layers and Neurons give the model's FFN shape.
+	Layers  int `json:"layers"`
+	Neurons int `json:"neurons"`
+	// Progress holds free-form progress fields (prompts done, ...).
+	Progress map[string]any `json:"progress,omitempty"`
+	// Files maps each aspect key to its safetensors file and Generation
+	// numbers the save; both are set by SaveStats. The files of one save
+	// carry its generation in their metadata, so a folder whose save was
+	// interrupted still loads the previous, complete save.
+	Files      map[string]string `json:"files"`
+	Generation int               `json:"generation"`
+}
+
+// StatsSet is the content of a stats folder: per aspect the activation
+// statistics of hook.Stats.
+type StatsSet struct {
+	Meta  Meta
+	Poles map[Aspect]*hook.Stats
+}
+
+// statsFileRE matches the per-aspect files SaveStats writes.
+var statsFileRE = regexp.MustCompile(`^([A-Za-z]+(?:_reversed)?)\.g([0-9]+)\.safetensors$`)
+
+// SaveStats writes s to dir: one safetensors file per aspect,
+// "<Key>.g<generation>.safetensors", holding int64 tensors "<Key>.tokens"
+// [1], "<Key>.active" [layers, neurons] and, when collected,
+// "<Key>.hist" [layers, neurons, 301]; then meta.json, renamed into place
+// last, commits the save; files of older saves are then removed. Every
+// file is written to a temporary name and renamed, so a crash leaves the
+// previous save loadable.
+func SaveStats(dir string, s *StatsSet) error {
+	if s == nil || len(s.Poles) == 0 {
+		return fmt.Errorf("save stats %s: no statistics", dir)
+	}
+	m := s.Meta
+	m.Format, m.Files, m.Traits = StatsFormat, map[string]string{}, nil
+	for _, a := range Aspects() {
+		if st := s.Poles[a]; st != nil {
+			if m.Layers == 0 && m.Neurons == 0 {
+				m.Layers, m.Neurons = st.Layers, st.Neurons
+			}
+			if err := checkPole(a, st, m.Layers, m.Neurons); err != nil {
+				return fmt.Errorf("save stats %s: %w", dir, err)
+			}
+			m.Traits = append(m.Traits, a.Key())
+		}
+	}
+	nonNil := 0
+	for _, st := range s.Poles {
+		if st != nil {
+			nonNil++
+		}
+	}
+	if len(m.Traits) != nonNil {
+		return fmt.Errorf("save stats %s: statistics for an unknown aspect", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("save stats: %w", err)
+	}
+	m.Generation = max(m.Generation, previousGeneration(dir)) + 1
+	for _, key := range m.Traits {
+		a, _ := ParseAspect(key)
+		name := fmt.Sprintf("%s.g%d.safetensors", key, m.Generation)
+		if err := writePole(filepath.Join(dir, name), a, s.Poles[a], m.Generation); err != nil {
+			return fmt.Errorf("save stats: %w", err)
+		}
+		m.Files[key] = name
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save stats %s: %w", dir, err)
+	}
+	if err := writeAtomic(filepath.Join(dir, MetaFile), append(data, '\n')); err != nil {
+		return fmt.Errorf("save stats: %w", err)
+	}
+	removeStale(dir, m.Generation)
+	return nil
+}
+
+// checkPole verifies one aspect's statistics against the folder's shape.
+func checkPole(a Aspect, st *hook.Stats, layers, neurons int) error {
+	if layers <= 0 || neurons <= 0 {
+		return fmt.Errorf("%s: invalid shape %dx%d", a.Key(), layers, neurons)
+	}
+	if st.Layers != layers || st.Neurons != neurons {
+		return fmt.Errorf("%s: statistics are %dx%d, folder is %dx%d", a.Key(), st.Layers, st.Neurons, layers, neurons)
+	}
+	if err := checkStats(st); err != nil {
+		return fmt.Errorf("%s: %w", a.Key(), err)
+	}
+	return nil
+}
+
+// previousGeneration returns the generation of dir's meta.json (0 if none).
+func previousGeneration(dir string) int {
+	data, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return 0
+	}
+	var m struct{ Generation int }
+	if json.Unmarshal(data, &m) != nil {
+		return 0
+	}
+	return max(m.Generation, 0)
+}
+
+// removeStale deletes per-aspect files of other generations, ignoring errors.
+func removeStale(dir string, gen int) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		m := statsFileRE.FindStringSubmatch(e.Name())
+		if m != nil && m[2] != strconv.Itoa(gen) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// writePole writes one aspect's statistics as a safetensors file.
+func writePole(path string, a Aspect, st *hook.Stats, gen int) error {
+	key := a.Key()
+	ts := []*safetensors.Tensor{
+		safetensors.FromInt64(key+".tokens", []int{1}, []int64{st.Tokens}),
+		safetensors.FromInt64(key+".active", []int{st.Layers, st.Neurons}, st.Active),
+	}
+	if st.Hist != nil {
+		ts = append(ts, safetensors.FromInt64(key+".hist", []int{st.Layers, st.Neurons, hook.Bins}, st.Hist))
+	}
+	meta := map[string]string{"format": "npti-stats", "aspect": key, "generation": strconv.Itoa(gen)}
+	return safetensors.Write(path, ts, meta)
+}
+
+// LoadStats reads a stats folder written by SaveStats.
+func LoadStats(dir string) (*StatsSet, error) {
+	name := filepath.Join(dir, MetaFile)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("load stats: %w", err)
+	}
+	var m Meta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("load stats: %s: %w", name, err)
+	}
+	if m.Format != StatsFormat {
+		return nil, fmt.Errorf("load stats: %s: format %d, this version reads %d", name, m.Format, StatsFormat)
+	}
+	if m.Layers <= 0 || m.Neurons <= 0 || m.Layers > maxIndex/m.Neurons {
+		return nil, fmt.Errorf("load stats: %s: invalid shape %dx%d", name, m.Layers, m.Neurons)
+	}
+	if len(m.Files) == 0 {
+		return nil, fmt.Errorf("load stats: %s: no statistics files listed", name)
+	}
+	s := &StatsSet{Meta: m, Poles: map[Aspect]*hook.Stats{}}
+	for key, file := range m.Files {
+		a, err := ParseAspect(key)
+		if err != nil || a.Key() != key || filepath.Base(file) != file {
+			return nil, fmt.Errorf("load stats: %s: bad file entry %q: %q", name, key, file)
+		}
+		st, err := readPole(filepath.Join(dir, file), a, m)
+		if err != nil {
+			return nil, fmt.Errorf("load stats: %w", err)
+		}
+		s.Poles[a] = st
+	}
+	return s, nil
+}
+
+// readPole reads and checks one aspect's safetensors file.
+func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	base, key := filepath.Base(path), a.Key()
+	if g := f.Metadata()["generation"]; g != strconv.Itoa(m.Generation) || f.Metadata()["aspect"] != key {
+		return nil, fmt.Errorf("%s: generation %q of %q does not match meta.json (generation %d of %s): interrupted save?",
+			base, g, f.Metadata()["aspect"], m.Generation, key)
+	}
+	st := &hook.Stats{Layers: m.Layers, Neurons: m.Neurons}
+	get := func(suffix string, shape []int, required bool) ([]int64, error) {
+		t := f.Tensors()[key+suffix]
+		if t == nil {
+			if required {
+				return nil, fmt.Errorf("%s: missing tensor %q", base, key+suffix)
+			}
+			return nil, nil
+		}
+		if !slices.Equal(t.Shape, shape) {
+			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", base, t.Name, t.Shape, shape)
+		}
+		v, err := t.Int64()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", base, err)
+		}
+		return v, nil
+	}
+	tokens, err := get(".tokens", []int{1}, true)
+	if err != nil {
+		return nil, err
+	}
+	st.Tokens = tokens[0]
+	if st.Active, err = get(".active", []int{m.Layers, m.Neurons}, true); err != nil {
+		return nil, err
+	}
+	if st.Hist, err = get(".hist", []int{m.Layers, m.Neurons, hook.Bins}, false); err != nil {
+		return nil, err
+	}
+	if err := checkStats(st); err != nil {
+		return nil, fmt.Errorf("%s: %w", base, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/npti-studio/npti/inference"
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// benchResult is the `npti bench --json` contract.
+type benchResult struct {
+	PrefillTokS float64 `json:"prefill_tok_s"`
+	DecodeTokS  float64 `json:"decode_tok_s"`
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
+	Backend     string  `json:"backend"`
+}
+
+// runBench implements `npti bench`.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "", "model folder, llama2.c file or HF repo id")
+	shape := fs.String("shape", "", "synthesize a random model of this shape instead: "+strings.Join(inference.ShapeNames(), ", "))
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	batch := fs.Int("batch", 4, "prefill batch size")
+	length := fs.Int("length", 128, "prefill length per sequence")
+	decode := fs.Int("decode-tokens", 64, "greedy decode tokens (batch 1)")
+	asJSON := fs.Bool("json", false, `print {"prefill_tok_s", "decode_tok_s", "peak_rss_mb", "backend"}`)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if (*model == "") == (*shape == "") {
+		return errors.New("need exactly one of --model or --shape")
+	}
+	var m *inference.Model
+	var err error
+	if *shape != "" {
+		m, err = inference.Synthesize(*shape, 1, inference.Options{Backend: *backend})
+	} else {
+		m, err = inference.Load(*model, inference.Options{Backend: *backend})
+	}
+	if err != nil {
+		return err
+	}
+	r, err := benchModel(ctx, m, *batch, *length, *decode)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	_, err = fmt.Fprintf(stdout, "backend %s\nprefill with capture (%dx%d): %.1f tok/s\ngreedy decode (batch 1, %d tokens): %.1f tok/s\npeak RSS: %.0f MB\n",
+		r.Backend, *batch, *length, r.PrefillTokS, *decode, r.DecodeTokS, r.PeakRSSMB)
+	return err
+}
+
+// benchModel measures prefill with NPTI capture and greedy decode. Each
+// measurement runs once untimed first, so compilation is not counted.
+func benchModel(ctx context.Context, m *inference.Model, batch, length, decode int) (benchResult, error) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	seqs := make([][]int, batch)
+	for b := range seqs {
+		seqs[b] = make([]int, length)
+		for i := range seqs[b] {
+			seqs[b][i] = rng.IntN(m.Config.VocabSize)
+		}
+	}
+	r := benchResult{Backend: m.BackendName()}
+	prefill := func() error {
+		st := hook.NewStats(m.Layers(), m.Neurons(), true)
+		_, err := m.Forward(ctx, seqs, inference.ForwardOptions{Capture: st})
+		return err
+	}
+	if err := prefill(); err != nil {
+		return r, err
+	}
+	t0 := time.Now()
+	if err := prefill(); err != nil {
+		return r, err
+	}
+	r.PrefillTokS = float64(batch*length) / time.Since(t0).Seconds()
+
+	prompt := [][]int{seqs[0][:min(16, length)]}
+	gen := func(n int) (time.Duration, error) {
+		t := time.Now()
+		_, err := m.Generate(ctx, prompt, inference.GenerateOptions{MaxTokens: n, IgnoreEOS: true})
+		return time.Since(t), err
+	}
+	if _, err := gen(decode); err != nil {
+		return r, err
+	}
+	t1, err := gen(1)
+	if err != nil {
+		return r, err
+	}
+	tn, err := gen(decode)
+	if err != nil {
+		return r, err
+	}
+	if decode > 1 && tn > t1 {
+		r.DecodeTokS = float64(decode-1) / (tn - t1).Seconds()
+	}
+	r.PeakRSSMB = peakRSSMB()
+	return r, nil
+}
+
+// peakRSSMB reads the peak resident set size (VmHWM) of this process.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}

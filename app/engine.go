@@ -1,0 +1,100 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/npti-studio/npti/inference"
+	"github.com/npti-studio/npti/inference/chat"
+	"github.com/npti-studio/npti/inference/hfhub"
+	"github.com/npti-studio/npti/inference/tokenizer"
+)
+
+// loaded is a model with its tokenizer and chat template, when it has them.
+type loaded struct {
+	model    *inference.Model
+	dir      string               // the model's folder (for a llama2.c file, its folder)
+	tok      *tokenizer.Tokenizer // nil when the model ships none
+	template *chat.Template       // nil when the model has no chat template
+}
+
+// loadModel opens a model by path or HF repo id, with its tokenizer and chat
+// template when present beside it.
+func loadModel(path, backend string) (*loaded, error) {
+	m, err := inference.Load(path, inference.Options{Backend: backend})
+	if err != nil {
+		return nil, err
+	}
+	dir := m.Path
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	} else if err != nil {
+		if d, rerr := hfhub.Resolve(path); rerr == nil {
+			dir = d
+		}
+	}
+	l := &loaded{model: m, dir: dir}
+	if hasTokenizer(dir) {
+		if l.tok, err = tokenizer.Load(dir); err != nil {
+			return nil, err
+		}
+	}
+	if t, ok, err := chat.LoadForModel(dir); err != nil {
+		return nil, err
+	} else if ok {
+		l.template = t
+	}
+	return l, nil
+}
+
+func hasTokenizer(dir string) bool {
+	for _, f := range []string{"tokenizer.json", "tokenizer.bin"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// encodePrompt turns user text into prompt ids: through the chat template
+// when asked (the template writes the special tokens), else with the
+// tokenizer's own special tokens (BOS).
+func (l *loaded) encodePrompt(text string, useChat bool) ([]int, error) {
+	if l.tok == nil {
+		return nil, errNoTokenizer(l.dir)
+	}
+	if useChat {
+		if l.template == nil {
+			return nil, fmt.Errorf("%s has no chat template", l.dir)
+		}
+		s, err := l.template.Render([]chat.Message{{Role: "user", Content: text}}, true)
+		if err != nil {
+			return nil, err
+		}
+		return l.tok.Encode(s, false)
+	}
+	return l.tok.Encode(text, true)
+}
+
+// parseIDs parses "1,2,3" (spaces allowed).
+func parseIDs(s string) ([]int, error) {
+	var ids []int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("bad token id %q", f)
+		}
+		ids = append(ids, v)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no token ids in %q", s)
+	}
+	return ids, nil
+}
+
+func errNoTokenizer(dir string) error {
+	return fmt.Errorf("%s has no tokenizer (tokenizer.json or tokenizer.bin): pass token ids instead", dir)
+}
