@@ -101,7 +101,7 @@ func newBackend(config string) (compute.Backend, error) {
 	}
 	be, err := compute.NewWithConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("backend %q: %w (this build has the pure-Go backend \"go\"; XLA needs a build with -tags xla)", config, err)
+		return nil, fmt.Errorf("backend %q: %w (the pure-Go backend is \"go\"; \"xla:cpu\" and \"xla:cuda\" need the XLA PJRT plugins)", config, err)
 	}
 	return be, nil
 }
