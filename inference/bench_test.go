@@ -1,0 +1,73 @@
+package inference
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// The speed benchmarks of the engine, on a random model with SmolLM2-135M's
+// shape (npti bench measures the same): prefill of 4 × 128 tokens with NPTI
+// capture, and greedy decode at batch 1 and 2. Throughput is reported as
+// tok/s.
+
+func benchModel(b *testing.B) *Model {
+	b.Helper()
+	m, err := Synthesize("smollm2-135m", 1, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+func randomSeqs(m *Model, n, length int) [][]int {
+	rng := rand.New(rand.NewPCG(3, 3))
+	seqs := make([][]int, n)
+	for i := range seqs {
+		seqs[i] = make([]int, length)
+		for j := range seqs[i] {
+			seqs[i][j] = rng.IntN(m.Config.VocabSize)
+		}
+	}
+	return seqs
+}
+
+func BenchmarkPrefillCapture(b *testing.B) {
+	m := benchModel(b)
+	seqs := randomSeqs(m, 4, 128)
+	ctx := context.Background()
+	st := hook.NewStats(m.Layers(), m.Neurons(), true)
+	if _, err := m.Forward(ctx, seqs, ForwardOptions{Capture: st}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Forward(ctx, seqs, ForwardOptions{Capture: st}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(4*128*b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+func benchDecode(b *testing.B, rows int) {
+	m := benchModel(b)
+	prompts := randomSeqs(m, rows, 16)
+	ctx := context.Background()
+	const n = 32
+	run := func(max int) {
+		if _, err := m.Generate(ctx, prompts, GenerateOptions{MaxTokens: max, IgnoreEOS: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run(n)
+	b.ResetTimer()
+	for b.Loop() {
+		run(n)
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+func BenchmarkDecodeBatch1(b *testing.B) { benchDecode(b, 1) }
+func BenchmarkDecodeBatch2(b *testing.B) { benchDecode(b, 2) }
