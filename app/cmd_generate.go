@@ -41,7 +41,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *model == "" || (*prompt == "") == (*promptIDs == "") {
 		return errors.New("need --model and exactly one of --prompt or --prompt-ids")
 	}
-	l, err := loadModel(*model, *backend)
+	l, err := openModel(ctx, *model, *backend, stderr)
 	if err != nil {
 		return err
 	}

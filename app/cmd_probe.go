@@ -28,7 +28,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *model == "" || (*prompt == "") == (*promptIDs == "") {
 		return errors.New("need --model and exactly one of --prompt-ids or --prompt")
 	}
-	l, err := loadModel(*model, *backend)
+	l, err := openModel(ctx, *model, *backend, stderr)
 	if err != nil {
 		return err
 	}
