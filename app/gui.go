@@ -2,16 +2,53 @@ package app
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
 
+	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
+
+	"github.com/npti-studio/npti/ui"
 )
 
-// runGUI opens the desktop app.
-func runGUI(_ context.Context, _ []string) error {
+// guiOptions parses the flags of the desktop app.
+func guiOptions(args []string, stderr io.Writer) (ui.Options, string, error) {
+	fs := flag.NewFlagSet("npti", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o ui.Options
+	fs.StringVar(&o.Model, "model", "", "model to open: HF folder, llama2.c checkpoint or cached repo id")
+	fs.StringVar(&o.Stats, "stats", "", "statistics folder to open")
+	fs.StringVar(&o.Neurons, "neurons", "", "folder of neuron dict files to open")
+	fs.StringVar(&o.Bench, "bench", "", "PersonalityBench folder to identify on (default: the built-in probe set)")
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	if err := fs.Parse(args); err != nil {
+		return o, "", errUsage
+	}
+	if fs.NArg() > 0 {
+		return o, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	o.DebugLayout = os.Getenv("NPTI_DEBUG_LAYOUT") == "1"
+	return o, *backend, nil
+}
+
+// runGUI opens the desktop app with the model, stats and neuron sets
+// named by the flags.
+func runGUI(ctx context.Context, args []string) error {
+	o, backend, err := guiOptions(args, os.Stderr)
+	if err != nil {
+		return err
+	}
 	a := fyneapp.NewWithID("io.github.npti_studio.npti")
-	w := a.NewWindow("NPTI Studio")
-	w.SetContent(widget.NewLabel("NPTI Studio"))
-	w.ShowAndRun()
+	u := ui.New(a, newUIEngine(backend), o)
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	u.Window().SetMaster()
+	u.Window().Show()
+	u.Open()
+	a.Run()
 	return nil
 }

@@ -35,6 +35,13 @@ func commands() map[string]command {
 		"bench":    {"measure prefill-with-capture and decode speed", runBench},
 		"neurons":  {"select neuron sets from statistics, or re-export dict files", runNeurons},
 		"plan":     {"combine trait inductions and count conflicts", runPlan},
+		"identify": {"activation statistics of each trait pole (NPTI identification)", runIdentify},
+		"merge":    {"add the statistics of several identification runs or shards", runMerge},
+		"induce":   {"answer questions unsteered, induced and with prompt baselines", runInduce},
+		"score":    {"score answers offline: P(high pole), NLL and distinct-n", runScore},
+		"sweep":    {"trait score and fluency against γ, with baselines and variants", runSweep},
+		"serve":    {"serve a model over an OpenAI-compatible API, optionally steered", runServe},
+		"judge":    {"rate answers for trait and fluency with an LLM judge", runJudge},
 	}
 }
 

@@ -56,14 +56,11 @@ func capture(a, count *Node) (active, hist *Node) {
 	// Bin of a: the smallest k ≥ 1 with a ≤ right[k] (right[k] = k·0.01 as
 	// float32, right[300] = +inf); 0 for a ≤ 0. Guess k = ceil(100a) and
 	// correct by one either way against the exact float32 edges.
-	right := Const(g, rightEdges)
 	k := ConvertDType(ClipScalar(Ceil(Mul(a, ConstAs(a, 1/hook.BinWidth))), 1, hook.Bins-1), dtypes.Int32)
-	rk := Gather(right, InsertAxes(k, -1))
 	one := ScalarOne(g, dtypes.Int32)
-	k = Where(GreaterThan(a, rk), Min(Add(k, one), ConstAs(k, hook.Bins-1)), k)
+	k = Where(GreaterThan(a, rightEdge(k)), Min(Add(k, one), ConstAs(k, hook.Bins-1)), k)
 	km1 := Max(Sub(k, one), one)
-	rkm1 := Gather(right, InsertAxes(km1, -1))
-	k = Where(LogicalAnd(GreaterThan(k, one), LessOrEqual(a, rkm1)), km1, k)
+	k = Where(LogicalAnd(GreaterThan(k, one), LessOrEqual(a, rightEdge(km1))), km1, k)
 	bin := Where(pos, k, ZerosLike(k)) // [B, S, N]
 
 	neuron := Iota(g, shapes.Make(dtypes.Int32, B, S, N), 2)
@@ -74,8 +71,11 @@ func capture(a, count *Node) (active, hist *Node) {
 	return active, Reshape(hist, N, hook.Bins)
 }
 
-// rightEdges[k] is the right edge of histogram bin k as float32.
-var rightEdges = func() []float32 {
-	e := hook.BinEdges()
-	return e[1:]
-}()
+// rightEdge is the right edge of histogram bin k ∈ [1, Bins-1] as float32,
+// computed the way hook.BinEdges does (float32(float64(k)·0.01), +inf for
+// the last bin) instead of gathered from a table: a gather per element
+// costs more than the arithmetic.
+func rightEdge(k *Node) *Node {
+	e := ConvertDType(Mul(ConvertDType(k, dtypes.Float64), Scalar(k.Graph(), dtypes.Float64, hook.BinWidth)), dtypes.Float32)
+	return Where(Equal(k, ConstAs(k, hook.Bins-1)), Infinity(k.Graph(), dtypes.Float32, 1), e)
+}

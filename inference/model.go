@@ -58,37 +58,92 @@ func Load(path string, opts Options) (*Model, error) {
 // FromCheckpoint builds a Model from an open checkpoint; the checkpoint may
 // be closed afterwards.
 func FromCheckpoint(ck *checkpoint.Checkpoint, opts Options) (*Model, error) {
+	return build(ck.Config, ck.Path, ck.Format, opts, func(name string) ([]float32, []int, error) {
+		t, ok := ck.Tensors[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("missing tensor %q", name)
+		}
+		vals, err := t.Float32()
+		if err != nil {
+			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		return vals, t.Shape, nil
+	})
+}
+
+// weightSource returns the values and dimensions of a named weight.
+type weightSource func(name string) ([]float32, []int, error)
+
+// build checks the config and moves the weights, one at a time, to a new
+// backend, so only one weight exists twice at any moment.
+func build(cfg checkpoint.Config, path, format string, opts Options, src weightSource) (*Model, error) {
 	be, err := newBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Config: ck.Config, Path: ck.Path, Format: ck.Format, backend: be,
+	m := &Model{Config: cfg, Path: path, Format: format, backend: be,
 		execs: map[variant]*graph.Exec{}}
 	if err := m.checkConfig(); err != nil {
-		return nil, fmt.Errorf("%s: %w", ck.Path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m.invFreq = ropeInvFreq(m.Config)
 	for _, name := range m.weightNames() {
-		t, ok := ck.Tensors[name]
-		if !ok {
-			return nil, fmt.Errorf("%s: missing tensor %q", ck.Path, name)
-		}
-		vals, err := t.Float32()
+		vals, dims, err := src(name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: tensor %q: %w", ck.Path, name, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		for _, v := range vals {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("%s: tensor %q holds NaN or Inf", ck.Path, name)
+				return nil, fmt.Errorf("%s: tensor %q holds NaN or Inf", path, name)
 			}
 		}
-		wt := tensors.FromFlatDataAndDimensions(vals, t.Shape...)
-		if err := wt.ToDevice(be, 0); err != nil {
-			return nil, fmt.Errorf("moving %q to the backend: %w", name, err)
+		wt, err := onBackend(be, vals, chunkedDims(dims))
+		if err != nil {
+			return nil, fmt.Errorf("%s: moving %q to the backend: %w", path, name, err)
 		}
 		m.weights = append(m.weights, wt)
 	}
 	return m, nil
+}
+
+// onBackend copies vals into a tensor of the given dimensions held by the
+// backend: straight into a shared buffer where the backend has them (the
+// Go backend), so the weights exist once in memory, not twice.
+func onBackend(be compute.Backend, vals []float32, dims []int) (*tensors.Tensor, error) {
+	if !be.HasSharedBuffers() {
+		wt := tensors.FromFlatDataAndDimensions(vals, dims...)
+		return wt, wt.ToDevice(be, 0)
+	}
+	wt, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dtypes.Float32, dims...))
+	if err != nil {
+		return nil, err
+	}
+	err = tensors.MutableFlatData(wt, func(flat []float32) { copy(flat, vals) })
+	return wt, err
+}
+
+// chunkElems bounds the elements of one row chunk of a weight matrix:
+// a product of up to 4 rows against a chunk stays below the Go backend's
+// threshold (4 Mi multiply-adds) for its small, batch-parallel matmul
+// kernel, instead of the packing kernel that copies the whole weight.
+const chunkElems = 1 << 20
+
+// chunkedDims is the layout a matrix [out, in] is held in: [P, out/P, in]
+// (the same flat data), with P ≥ 2 row chunks where out allows, so a
+// matrix-vector product runs as a batch of P products, one per core.
+func chunkedDims(dims []int) []int {
+	if len(dims) != 2 {
+		return dims
+	}
+	out, in := dims[0], dims[1]
+	p := max(2, (out*in+chunkElems-1)/chunkElems)
+	for p < out && out%p != 0 {
+		p++
+	}
+	if p > out || out%p != 0 {
+		p = 1
+	}
+	return []int{p, out / p, in}
 }
 
 // newBackend creates the GoMLX backend: config, else $GOMLX_BACKEND, else "go".

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/npti-studio/npti/inference/checkpoint"
-	"github.com/npti-studio/npti/inference/safetensors"
 )
 
 // Shapes are named model shapes that Synthesize can build, for benchmarks.
@@ -37,9 +36,6 @@ func Synthesize(shape string, seed uint64, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("unknown shape %q (known: %v)", shape, ShapeNames())
 	}
 	rng := rand.New(rand.NewPCG(seed, 1))
-	ck := &checkpoint.Checkpoint{Path: "synthetic:" + shape, Format: "synthetic", Config: cfg,
-		Tensors: map[string]*safetensors.Tensor{}}
-	m := &Model{Config: cfg}
 	H, N, D := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim
 	shapeOf := map[string][]int{}
 	shapeOf["model.embed_tokens.weight"] = []int{cfg.VocabSize, H}
@@ -57,7 +53,9 @@ func Synthesize(shape string, seed uint64, opts Options) (*Model, error) {
 		shapeOf[p+"mlp.up_proj.weight"] = []int{N, H}
 		shapeOf[p+"mlp.down_proj.weight"] = []int{H, N}
 	}
-	for _, name := range m.weightNames() {
+	// Weights are drawn one at a time, in load order, so no second copy of
+	// the model is ever held.
+	return build(cfg, "synthetic:"+shape, "synthetic", opts, func(name string) ([]float32, []int, error) {
 		dims := shapeOf[name]
 		n := 1
 		for _, d := range dims {
@@ -71,7 +69,6 @@ func Synthesize(shape string, seed uint64, opts Options) (*Model, error) {
 				v[i] = float32(rng.NormFloat64() * 0.02)
 			}
 		}
-		ck.Tensors[name] = safetensors.FromFloat32(name, dims, v)
-	}
-	return FromCheckpoint(ck, opts)
+		return v, dims, nil
+	})
 }

@@ -1,0 +1,248 @@
+package judge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const secretKey = "sk-test-5ecret-d0-not-leak"
+
+// fakeJudge is an OpenAI-compatible endpoint with canned replies: the
+// trait rubric gets "Rating: [[n]]" with n the answer's length in words
+// (capped at 5), the fluency rubric 5, and answers containing "garble" a
+// reply without a rating.
+type fakeJudge struct {
+	t        *testing.T
+	calls    atomic.Int32
+	inFlight atomic.Int32
+	maxIn    atomic.Int32
+	fail     func(call int32, w http.ResponseWriter) bool // writes an error reply when true
+}
+
+func (f *fakeJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := f.calls.Add(1)
+	in := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for m := f.maxIn.Load(); in > m && !f.maxIn.CompareAndSwap(m, in); m = f.maxIn.Load() {
+	}
+	if f.fail != nil && f.fail(n, w) {
+		return
+	}
+	if r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer "+secretKey {
+		http.Error(w, `{"error":{"message":"bad path or key"}}`, http.StatusUnauthorized)
+		return
+	}
+	var req chatReq
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model != "judge-x" || req.Temperature != 0 || len(req.Messages) != 1 {
+		f.t.Errorf("bad request %+v (%v)", req, err)
+	}
+	time.Sleep(2 * time.Millisecond) // let workers overlap
+	prompt := req.Messages[0].Content
+	answer := prompt[strings.Index(prompt, "[Answer]\n")+9 : strings.Index(prompt, "\n[End of answer]")]
+	reply := "Fluent enough. Rating: [[5]]"
+	switch {
+	case strings.Contains(answer, "garble"):
+		reply = "I cannot rate this."
+	case strings.Contains(prompt, "psychologist"):
+		reply = fmt.Sprintf("Shows it. Rating: [[%d]]", min(len(strings.Fields(answer)), 5))
+	}
+	json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": reply}}}})
+}
+
+func newFake(t *testing.T) (*fakeJudge, *httptest.Server) {
+	f := &fakeJudge{t: t}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func testClient(srv *httptest.Server, cache *Cache) *Client {
+	return &Client{BaseURL: srv.URL + "/v1/", Model: "judge-x", APIKey: secretKey, Retries: 0, Backoff: time.Millisecond, Cache: cache}
+}
+
+func sampleAnswers() []Answer {
+	return []Answer{
+		{Question: "q1", Condition: "steered", Trait: "extraversion", Pole: "high", Answer: "I love big parties"},
+		{Question: "q2", Condition: "steered", Trait: "Extraversion", Pole: "high", Answer: "Yes indeed"},
+		{Question: "q1", Condition: "baseline", Trait: "extraversion", Pole: "high", Answer: "garble garble"},
+		{Question: "q3", Condition: "plain", Answer: "No trait here"},
+	}
+}
+
+func TestJudgeAnswersFakeJudgeAndCache(t *testing.T) {
+	f, srv := newFake(t)
+	cachePath := filepath.Join(t.TempDir(), "cache.jsonl")
+	cache, err := OpenCache(cachePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress atomic.Int32
+	js, sum, err := testClient(srv, cache).JudgeAnswers(context.Background(), sampleAnswers(),
+		Options{Concurrency: 2, Progress: func(done, total int) { progress.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls.Load() != 7 || progress.Load() != 7 || f.maxIn.Load() > 2 {
+		t.Errorf("calls %d, progress %d, max in flight %d; want 7, 7, <= 2", f.calls.Load(), progress.Load(), f.maxIn.Load())
+	}
+	if js[0].Trait.Score != 4 || js[1].Trait.Score != 2 || js[3].Trait != nil || js[2].Trait.OK || js[2].Fluency.OK {
+		t.Errorf("ratings %+v", js)
+	}
+	want := []Summary{
+		{Condition: "steered", Aspect: "extraversion:high", Answers: 2,
+			Trait: Stat{N: 2, Mean: 3, SD: math.Sqrt2}, Fluency: Stat{N: 2, Mean: 5}},
+		{Condition: "baseline", Aspect: "extraversion:high", Answers: 1,
+			Trait: Stat{Unparsable: 1}, Fluency: Stat{Unparsable: 1}},
+		{Condition: "plain", Answers: 1, Fluency: Stat{N: 1, Mean: 5}},
+	}
+	if fmt.Sprint(sum) != fmt.Sprint(want) {
+		t.Errorf("summary\n%+v\nwant\n%+v", sum, want)
+	}
+	// A second run from the reopened file makes no HTTP call.
+	cache2, err := OpenCache(cachePath)
+	if err != nil || cache2.Len() != 7 {
+		t.Fatalf("reopened cache: %v entries, %v", cache2.Len(), err)
+	}
+	js2, sum2, err := testClient(srv, cache2).JudgeAnswers(context.Background(), sampleAnswers(), Options{})
+	if err != nil || f.calls.Load() != 7 || !js2[0].Trait.Cached || fmt.Sprint(sum2) != fmt.Sprint(sum) {
+		t.Errorf("cached run: err %v, calls %d, cached %v, summary %+v", err, f.calls.Load(), js2[0].Trait.Cached, sum2)
+	}
+	data, _ := os.ReadFile(cachePath)
+	if strings.Contains(string(data), secretKey) || strings.Contains(string(data), srv.URL) {
+		t.Error("cache file holds the key or the endpoint")
+	}
+}
+
+func TestRetriesOn503And429(t *testing.T) {
+	f, srv := newFake(t)
+	f.fail = func(n int32, w http.ResponseWriter) bool {
+		switch n {
+		case 1:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case 2:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+		return n <= 2
+	}
+	c := testClient(srv, nil)
+	c.Retries = 2
+	reply, _, err := c.Complete(context.Background(), FluencyPrompt("q", "a"))
+	if err != nil || reply != "Fluent enough. Rating: [[5]]" || f.calls.Load() != 3 {
+		t.Fatalf("reply %q, err %v, calls %d", reply, err, f.calls.Load())
+	}
+	// One retry is not enough for two failures.
+	f.calls.Store(0)
+	c.Retries = 1
+	_, _, err = c.Complete(context.Background(), FluencyPrompt("q", "a"))
+	if err == nil || !strings.Contains(err.Error(), "HTTP 429") || !strings.Contains(err.Error(), "after 2 attempts") {
+		t.Errorf("error %v", err)
+	}
+	// A 400 is not retried.
+	f.calls.Store(0)
+	f.fail = func(n int32, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusBadRequest)
+		return true
+	}
+	c.Retries = 3
+	if _, _, err = c.Complete(context.Background(), "x"); err == nil || f.calls.Load() != 1 {
+		t.Errorf("400: err %v after %d calls", err, f.calls.Load())
+	}
+}
+
+func TestTimeoutIsRetriedThenFails(t *testing.T) {
+	f, srv := newFake(t)
+	f.fail = func(_ int32, w http.ResponseWriter) bool { time.Sleep(300 * time.Millisecond); return true }
+	c := testClient(srv, nil)
+	c.Timeout, c.Retries = 30*time.Millisecond, 1
+	start := time.Now()
+	_, _, err := c.Complete(context.Background(), "x")
+	if err == nil || !strings.Contains(err.Error(), "no answer within 30ms") || f.calls.Load() != 2 {
+		t.Errorf("err %v after %d calls", err, f.calls.Load())
+	}
+	if el := time.Since(start); el > 250*time.Millisecond {
+		t.Errorf("timeouts took %v", el)
+	}
+	// A cancelled run stops at once, with the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := testClient(srv, nil).JudgeAnswers(ctx, sampleAnswers(), Options{}); err == nil {
+		t.Error("cancelled run succeeded")
+	}
+}
+
+func TestKeyNeverInErrors(t *testing.T) {
+	f, srv := newFake(t)
+	// A server that echoes the credentials back in its error message.
+	f.fail = func(_ int32, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":{"message":"key %s is invalid", "type":"auth"}}`, strings.Repeat(secretKey, 40))
+		return true
+	}
+	c := testClient(srv, nil)
+	_, _, err := c.Complete(context.Background(), "x")
+	if err == nil || strings.Contains(err.Error(), secretKey) || strings.Contains(err.Error(), secretKey[:12]) ||
+		!strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("error %v", err)
+	}
+	// The key also stays out of transport errors.
+	c = &Client{BaseURL: "http://127.0.0.1:1/" + secretKey, Model: "m", APIKey: secretKey, Timeout: time.Second}
+	if _, _, err := c.Complete(context.Background(), "x"); err == nil || strings.Contains(err.Error(), secretKey) {
+		t.Errorf("transport error %v", err)
+	}
+}
+
+func TestNewClientFromEnv(t *testing.T) {
+	t.Setenv(EnvBaseURL, "http://localhost:9/v1")
+	t.Setenv(EnvModel, "gpt-judge")
+	t.Setenv(EnvAPIKey, "")
+	t.Setenv(EnvOpenAI, "sk-openai")
+	c, err := NewClient("", "", "")
+	if err != nil || c.BaseURL != "http://localhost:9/v1" || c.Model != "gpt-judge" || c.APIKey != "sk-openai" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c.Endpoint() != "http://localhost:9/v1/chat/completions" {
+		t.Errorf("endpoint %s", c.Endpoint())
+	}
+	t.Setenv(EnvAPIKey, "sk-npti")
+	if c, _ := NewClient("https://x/v1", "m", ""); c.APIKey != "sk-npti" || c.BaseURL != "https://x/v1" || c.Model != "m" {
+		t.Errorf("flags over env: %+v", c)
+	}
+	t.Setenv(EnvBaseURL, "")
+	if _, err := NewClient("", "m", ""); err == nil || !strings.Contains(err.Error(), EnvBaseURL) {
+		t.Errorf("no base URL: %v", err)
+	}
+	if _, err := NewClient("ftp://x", "m", ""); err == nil {
+		t.Error("ftp base URL accepted")
+	}
+}
+
+func TestCacheSurvivesTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.jsonl")
+	k1, k2 := CacheKey("e", "m", "p1"), CacheKey("e", "m", "p2")
+	os.WriteFile(path, []byte(`{"key":"`+k1+`","reply":"one"}`+"\n"+`{"key":"`+k2+`","rep`), 0o600)
+	c, err := OpenCache(path)
+	if err != nil || c.Len() != 1 {
+		t.Fatalf("len %d, err %v", c.Len(), err)
+	}
+	if err := c.Put(k2, "two"); err != nil {
+		t.Fatal(err)
+	}
+	c, err = OpenCache(path)
+	if r, ok := c.Get(k2); err != nil || !ok || r != "two" || c.Len() != 2 {
+		t.Errorf("reopened: %q %v %v len %d", r, ok, err, c.Len())
+	}
+	if CacheKey("e", "m", "p") == CacheKey("e", "mp", "") || CacheKey("e", "m", "p") == CacheKey("f", "m", "p") {
+		t.Error("cache keys collide")
+	}
+}

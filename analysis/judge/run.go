@@ -1,0 +1,143 @@
+package judge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// DefaultConcurrency is the number of judge requests in flight at once.
+const DefaultConcurrency = 4
+
+// Rating is the judge's verdict on one rubric.
+type Rating struct {
+	// Score is the parsed rating in [1, 5] (0 when OK is false).
+	Score float64 `json:"score"`
+	// OK is false when the reply held no valid "Rating: [[n]]": such
+	// replies are counted as unparsable, never dropped.
+	OK bool `json:"ok"`
+	// Reply is the judge's full reply.
+	Reply string `json:"reply"`
+	// Cached says the reply came from the cache.
+	Cached bool `json:"cached"`
+}
+
+// Judged is an answer with its ratings.
+type Judged struct {
+	Answer Answer
+	// Trait is nil when the answer names no trait.
+	Trait   *Rating
+	Fluency Rating
+}
+
+// Options configure JudgeAnswers.
+type Options struct {
+	// Concurrency bounds the requests in flight (0 = DefaultConcurrency).
+	Concurrency int
+	// Progress, when set, is called after each request (from any worker)
+	// with the number of requests done and their total.
+	Progress func(done, total int)
+}
+
+// job is one rubric for one answer.
+type job struct {
+	answer int
+	trait  bool
+	prompt string
+}
+
+// JudgeAnswers rates every answer on the trait rubric (when it names a
+// trait) and the fluency rubric, and summarises the ratings per condition
+// and trait pole. A request that still fails after its retries stops the
+// run with that error; replies received until then stay in the cache, so
+// a rerun resumes where it stopped.
+func (c *Client) JudgeAnswers(ctx context.Context, answers []Answer, o Options) ([]Judged, []Summary, error) {
+	jobs, err := buildJobs(answers)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]Judged, len(answers))
+	for i, a := range answers {
+		out[i].Answer = a
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := o.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+	)
+	feed := make(chan job)
+	for range min(n, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range feed {
+				reply, cached, err := c.Complete(ctx, jb.prompt)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				if err == nil {
+					store(&out[jb.answer], jb.trait, reply, cached)
+				}
+				done++
+				if o.Progress != nil {
+					o.Progress(done, len(jobs))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, jb := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		feed <- jb
+	}
+	close(feed)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("judge: %w", ctx.Err())
+	}
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	return out, Summarize(out), nil
+}
+
+// buildJobs renders the rubric prompts of every answer.
+func buildJobs(answers []Answer) ([]job, error) {
+	var jobs []job
+	for i, a := range answers {
+		asp, ok, err := a.Aspect()
+		if err != nil {
+			return nil, fmt.Errorf("judge: answer %d: %w", i+1, err)
+		}
+		if ok {
+			p, err := TraitPrompt(asp.Trait, asp.Pole, a.Question, a.Answer)
+			if err != nil {
+				return nil, fmt.Errorf("judge: answer %d: %w", i+1, err)
+			}
+			jobs = append(jobs, job{answer: i, trait: true, prompt: p})
+		}
+		jobs = append(jobs, job{answer: i, prompt: FluencyPrompt(a.Question, a.Answer)})
+	}
+	return jobs, nil
+}
+
+func store(j *Judged, trait bool, reply string, cached bool) {
+	score, ok := ParseRating(reply)
+	r := Rating{Score: score, OK: ok, Reply: reply, Cached: cached}
+	if trait {
+		j.Trait = &r
+	} else {
+		j.Fluency = r
+	}
+}

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/npti-studio/npti/analysis"
+	"github.com/npti-studio/npti/ui/figure"
+)
+
+// runSweep implements `npti sweep`:
+//
+//	npti sweep --model M --neurons DIR --induce trait:pole [--gammas 0.6,0.8,...]
+//	  [--variants npti,topk:500,add-only,clamp-only] [--baselines=true]
+//	  [--max-fluency-cost 1.0] [--limit N] [induce flags] --out DIR
+//
+// It writes DIR/sweep.csv, sweep.json and the figure as sweep.png, .svg
+// and .pdf.
+func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := addInduceFlags(fs)
+	gammas := fs.String("gammas", "0.6,0.8,1.0,1.2,1.4,1.6", "comma-separated γ values")
+	variants := fs.String("variants", "npti", "selection variants: npti, topk:K, add-only, clamp-only")
+	baselines := fs.Bool("baselines", true, "run the adjective and persona prompt baselines")
+	maxCost := fs.Float64("max-fluency-cost", 1.0, "sweet spot bound on the NLL increase over unsteered (nats/token)")
+	out := fs.String("out", "", "folder for sweep.csv, sweep.json and sweep.png/.svg/.pdf (required)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "npti sweep: need --out")
+		fs.Usage()
+		return errUsage
+	}
+	req := analysis.SweepRequest{Baselines: *baselines, MaxFluencyCost: *maxCost}
+	var err error
+	if req.Gammas, err = parseFloats(*gammas); err != nil {
+		return err
+	}
+	for _, v := range strings.Split(*variants, ",") {
+		pv, err := analysis.ParseVariant(v)
+		if err != nil {
+			return err
+		}
+		req.Variants = append(req.Variants, pv)
+	}
+	q, r, err := f.request()
+	if err != nil {
+		return err
+	}
+	req.Induce = q
+	bench, _, err := loadBenchFlag(*f.data)
+	if err != nil {
+		return err
+	}
+	if req.Scorers, err = analysis.TrainScorers(bench); err != nil {
+		return err
+	}
+	bar := newProgressLine(stderr)
+	res, err := analysis.Sweep(ctx, r, req, bar.update)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if err := writeSweep(*out, res); err != nil {
+		return err
+	}
+	for _, s := range res.SweetSpots {
+		if s.Found {
+			fmt.Fprintf(stdout, "%s: sweet spot γ %.2g (score shift %+.3f, NLL cost %+.2f)\n", s.Variant, s.Gamma, s.Shift, s.Cost)
+		} else {
+			fmt.Fprintf(stdout, "%s: no γ within the fluency bound %.2f\n", s.Variant, res.MaxFluencyCost)
+		}
+	}
+	_, err = fmt.Fprintf(stdout, "wrote sweep.csv, sweep.json and sweep.png/.svg/.pdf to %s\n", *out)
+	return err
+}
+
+// writeSweep writes the tables and the figure.
+func writeSweep(dir string, res *analysis.SweepResult) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var csv bytes.Buffer
+	if err := res.WriteCSV(&csv); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sweep.csv"), csv.Bytes(), 0o644); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sweep.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	p, err := figure.DoseResponse(res, figure.DoseOptions{})
+	if err != nil {
+		return err
+	}
+	for _, ext := range []string{".png", ".svg", ".pdf"} {
+		if err := figure.Save(p, filepath.Join(dir, "sweep"+ext), 8*vg.Inch, 5*vg.Inch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseFloats parses "0.6,0.8,1".
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("bad γ %q in %q", f, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/npti-studio/npti/inference"
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// serveConfig is the fixed setup of an OpenAI-compatible server.
+type serveConfig struct {
+	name      string    // the model id served
+	plan      servePlan // neuron sets and induction defaults
+	maxTokens int       // cap on generated tokens per request
+	context   int       // prompt + generation limit (0 = the model's positions)
+	maxBody   int64     // request body limit in bytes
+	maxQueue  int       // requests waiting for the model at most
+	repPen    float64   // default repetition penalty
+}
+
+// bodyReadTimeout bounds the upload of one request body.
+const bodyReadTimeout = 30 * time.Second
+
+// server serves one loaded model; generations run one at a time.
+type server struct {
+	l     *loaded
+	cfg   serveConfig
+	stops []int
+	base  *hook.Override // the server's own plan (nil = none)
+	gen   chan struct{}  // holds a token while a generation runs
+	wait  atomic.Int32   // requests waiting for gen
+	next  atomic.Uint64  // completion ids
+	start int64
+	// generated counts tokens produced (tests watch cancellation with it).
+	generated atomic.Int64
+}
+
+// newServer checks the model and builds the server-wide plan.
+func newServer(l *loaded, cfg serveConfig) (*server, error) {
+	if l.tok == nil {
+		return nil, errNoTokenizer(l.dir)
+	}
+	if cfg.maxTokens <= 0 {
+		cfg.maxTokens = 1024
+	}
+	if cfg.maxBody <= 0 {
+		cfg.maxBody = 1 << 20
+	}
+	if cfg.maxQueue <= 0 {
+		cfg.maxQueue = 16
+	}
+	if cfg.context <= 0 {
+		cfg.context = l.model.Config.MaxPositions
+	}
+	if cfg.context <= 0 {
+		return nil, fmt.Errorf("%s: unknown context length: pass --context", l.dir)
+	}
+	s := &server{l: l, cfg: cfg, stops: newRunner(l).EOS(), gen: make(chan struct{}, 1), start: time.Now().Unix()}
+	if cfg.plan.sets != nil {
+		if err := cfg.plan.sets.Validate(l.model.Layers(), l.model.Neurons()); err != nil {
+			return nil, err
+		}
+	}
+	base, err := cfg.plan.build(nil, cfg.plan.seed, l.model.Layers(), l.model.Neurons())
+	if err != nil {
+		return nil, fmt.Errorf("server plan: %w", err)
+	}
+	s.base = base
+	return s, nil
+}
+
+// handler routes the OpenAI endpoints.
+func (s *server) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/models", s.onModels)
+	mux.HandleFunc("/v1/chat/completions", s.onChat)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{http.StatusNotFound, "invalid_request_error", "unknown path " + r.URL.Path})
+	})
+	return mux
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully:
+// request contexts derive from ctx, so running generations stop too.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *server) onModels(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, &apiError{http.StatusMethodNotAllowed, "invalid_request_error", "use GET for /v1/models"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{
+		map[string]any{"id": s.cfg.name, "object": "model", "created": s.start, "owned_by": "npti"}}})
+}
+
+// genJob is one prepared generation.
+type genJob struct {
+	prompt []int
+	opts   inference.GenerateOptions
+}
+
+func (s *server) onChat(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeError(w, &apiError{http.StatusMethodNotAllowed, "invalid_request_error", "use POST for /v1/chat/completions"})
+		return
+	}
+	// A time limit on reading the body only: a server-wide ReadTimeout
+	// would also cancel long generations.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	req, err := decodeChatRequest(http.MaxBytesReader(w, r.Body, s.cfg.maxBody), s.cfg.maxBody)
+	rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	job, err := s.prepare(&req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if n := s.wait.Add(1); int(n) > s.cfg.maxQueue {
+		s.wait.Add(-1)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, &apiError{http.StatusServiceUnavailable, "server_error", "server busy: too many queued requests"})
+		return
+	}
+	select {
+	case s.gen <- struct{}{}:
+		s.wait.Add(-1)
+		defer func() { <-s.gen }()
+	case <-r.Context().Done():
+		s.wait.Add(-1)
+		return
+	}
+	if req.Stream {
+		s.stream(w, r, &req, job)
+		return
+	}
+	s.complete(w, r, job)
+}
+
+// prepare renders the prompt and fills the generation options.
+func (s *server) prepare(req *chatRequest) (*genJob, error) {
+	if req.Model != "" && req.Model != s.cfg.name {
+		return nil, &apiError{http.StatusNotFound, "invalid_request_error", fmt.Sprintf("model %q is not served here (this server serves %q)", req.Model, s.cfg.name)}
+	}
+	prompt, err := s.promptIDs(req)
+	if err != nil {
+		return nil, err
+	}
+	room := s.cfg.context - len(prompt)
+	if room < 1 {
+		return nil, badRequest("prompt of %d tokens leaves no room in the context of %d tokens", len(prompt), s.cfg.context)
+	}
+	maxTok := min(s.cfg.maxTokens, room)
+	if n := req.maxTokens(); n > 0 {
+		maxTok = min(n, maxTok)
+	}
+	sm := inference.Sampling{Temperature: 1, TopP: 1, RepetitionPenalty: s.cfg.repPen}
+	if req.Temperature != nil {
+		sm.Temperature = *req.Temperature
+	}
+	if req.TopP != nil {
+		sm.TopP = *req.TopP
+	}
+	if req.TopK != nil {
+		sm.TopK = *req.TopK
+	}
+	if req.RepetitionPenalty != nil {
+		sm.RepetitionPenalty = *req.RepetitionPenalty
+	}
+	sm.Seed = uint64(time.Now().UnixNano())
+	if req.Seed != nil {
+		sm.Seed = uint64(*req.Seed)
+	}
+	o := s.base
+	if req.NPTI != nil {
+		if o, err = s.cfg.plan.build(req.NPTI, sm.Seed, s.l.model.Layers(), s.l.model.Neurons()); err != nil {
+			return nil, err
+		}
+	}
+	return &genJob{prompt: prompt, opts: inference.GenerateOptions{MaxTokens: maxTok, Sampling: sm,
+		StopIDs: s.stops, IgnoreEOS: req.IgnoreEOS, Override: o}}, nil
+}
+
+// promptIDs renders the messages through the chat template; a model
+// without one takes a single user message as plain text.
+func (s *server) promptIDs(req *chatRequest) ([]int, error) {
+	if s.l.template == nil {
+		if len(req.Messages) != 1 || req.Messages[0].Role != "user" {
+			return nil, badRequest("model %s has no chat template: send exactly one user message (used as plain text)", s.cfg.name)
+		}
+		ids, err := s.l.encodePrompt(string(req.Messages[0].Content), false)
+		if err != nil {
+			return nil, badRequest("tokenize: %v", err)
+		}
+		return ids, nil
+	}
+	text, err := s.l.template.Render(req.messages(), true)
+	if err != nil {
+		return nil, badRequest("chat template: %v", err)
+	}
+	ids, err := s.l.tok.Encode(text, false)
+	if err != nil {
+		return nil, badRequest("tokenize: %v", err)
+	}
+	return ids, nil
+}
+
+// finishReason is "stop" when the row ended on a stop token.
+func (s *server) finishReason(gen []int, ignoreEOS bool) string {
+	if n := len(gen); n > 0 && !ignoreEOS {
+		for _, id := range s.stops {
+			if gen[n-1] == id {
+				return "stop"
+			}
+		}
+	}
+	return "length"
+}
+
+func (s *server) completionID() string {
+	return fmt.Sprintf("chatcmpl-%d-%d", s.start, s.next.Add(1))
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes an OpenAI-style error object.
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{http.StatusInternalServerError, "server_error", err.Error()}
+	}
+	writeJSON(w, ae.status, map[string]any{"error": map[string]any{"message": ae.msg, "type": ae.typ}})
+}

@@ -1,0 +1,380 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/npti-studio/npti/inference"
+	"github.com/npti-studio/npti/inference/chat"
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// loadPersonaTiny loads ../shared/models/persona-tiny once for all tests
+// (its compiled graphs are shared; a Model is safe for concurrent use).
+func loadPersonaTiny(t *testing.T) *loaded {
+	t.Helper()
+	dir := neuronsShared(t, "models", "persona-tiny")
+	personaOnce.Do(func() { personaLoaded, personaErr = loadModel(dir, "") })
+	if personaErr != nil {
+		t.Fatal(personaErr)
+	}
+	return personaLoaded
+}
+
+var (
+	personaOnce   sync.Once
+	personaLoaded *loaded
+	personaErr    error
+)
+
+// startServer serves persona-tiny on 127.0.0.1:0 until the test ends, and
+// checks that it then shuts down cleanly.
+func startServer(t *testing.T, cfg serveConfig) (string, *server) {
+	t.Helper()
+	return startServerModel(t, loadPersonaTiny(t), cfg)
+}
+
+func startServerModel(t *testing.T, l *loaded, cfg serveConfig) (string, *server) {
+	t.Helper()
+	if cfg.name == "" {
+		cfg.name = "persona-tiny"
+	}
+	s, err := newServer(l, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveHTTP(ctx, ln, s.handler()) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not shut down")
+		}
+	})
+	return "http://" + ln.Addr().String(), s
+}
+
+// post sends a JSON body and decodes the JSON reply.
+func post(t *testing.T, url, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("reply to %s: %v", body, err)
+	}
+	return resp.StatusCode, m
+}
+
+// content returns choices[0].message.content of a completion.
+func content(t *testing.T, m map[string]any) string {
+	t.Helper()
+	ch, _ := m["choices"].([]any)
+	if len(ch) != 1 {
+		t.Fatalf("choices in %v", m)
+	}
+	msg, _ := ch[0].(map[string]any)["message"].(map[string]any)
+	s, ok := msg["content"].(string)
+	if !ok {
+		t.Fatalf("no content in %v", m)
+	}
+	return s
+}
+
+// direct generates with the engine itself, for parity with the server.
+func direct(t *testing.T, l *loaded, prompt string, maxTok int, o *hook.Override) string {
+	t.Helper()
+	ids, err := l.encodePrompt(prompt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := l.model.Generate(context.Background(), [][]int{ids}, inference.GenerateOptions{MaxTokens: maxTok, Override: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.tok.Decode(stripStop(out[0], l.model.Config.EOSTokenIDs))
+}
+
+// sse reads a stream of server-sent events: the JSON of each data line,
+// and whether the stream ended with [DONE].
+func sse(t *testing.T, resp *http.Response) (events []map[string]any, done bool) {
+	t.Helper()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || done {
+			t.Fatalf("unexpected line %q (after [DONE]: %v)", line, done)
+		}
+		if data == "[DONE]" {
+			done = true
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("event %q: %v", data, err)
+		}
+		events = append(events, ev)
+	}
+	return events, done
+}
+
+func TestServeStreamMatchesCompletionAndReference(t *testing.T) {
+	url, _ := startServer(t, serveConfig{})
+	const body = `{"model":"persona-tiny","messages":[{"role":"user","content":"<s>You are"}],"max_tokens":24,"temperature":0%s}`
+	code, m := post(t, url, strings.Replace(body, "%s", "", 1))
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, m)
+	}
+	text := content(t, m)
+	// persona-tiny's README: greedy from "<s>You are" continues with this.
+	if !strings.HasPrefix(text, " a highly conscientious person who values efficiency and organization.") {
+		t.Errorf("greedy text %q", text)
+	}
+	if u, _ := m["usage"].(map[string]any); u["completion_tokens"] != 24.0 || u["total_tokens"].(float64) <= 24 {
+		t.Errorf("usage %v", m["usage"])
+	}
+	resp, err := http.Post(url+"/v1/chat/completions", "application/json",
+		strings.NewReader(strings.Replace(body, "%s", `,"stream":true,"stream_options":{"include_usage":true}`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("content type %q", ct)
+	}
+	events, done := sse(t, resp)
+	if !done || len(events) < 3 {
+		t.Fatalf("%d events, done %v", len(events), done)
+	}
+	var got strings.Builder
+	for i, ev := range events {
+		ch := ev["choices"].([]any)[0].(map[string]any)
+		delta := ch["delta"].(map[string]any)
+		if i == 0 && delta["role"] != "assistant" {
+			t.Errorf("first delta %v", delta)
+		}
+		if fin := ch["finish_reason"]; (fin != nil) != (i == len(events)-1) {
+			t.Errorf("event %d finish_reason %v", i, fin)
+		}
+		s, _ := delta["content"].(string)
+		got.WriteString(s)
+	}
+	last := events[len(events)-1]
+	if last["choices"].([]any)[0].(map[string]any)["finish_reason"] != "length" || last["usage"] == nil {
+		t.Errorf("last event %v", last)
+	}
+	if got.String() != text {
+		t.Errorf("streamed %q\nwant     %q", got.String(), text)
+	}
+}
+
+func TestServeNPTIPlanPerRequestAndServerWide(t *testing.T) {
+	neurons := neuronsShared(t, "models", "persona-tiny", "reference-neurons")
+	plan, err := servePlanFromFlags(neurons, "", 1.4, 0.9, "generated", "skip", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, s := startServer(t, serveConfig{plan: plan})
+	const req = `{"messages":[{"role":"user","content":"<s>You are"}],"max_tokens":40,"temperature":0%s}`
+	_, m := post(t, url, strings.Replace(req, "%s", "", 1))
+	plain := content(t, m)
+	code, m := post(t, url, strings.Replace(req, "%s", `,"npti":{"induce":"extraversion:high","gamma":1,"mask_fraction":1}`, 1))
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, m)
+	}
+	steered := content(t, m)
+	if steered == plain {
+		t.Fatalf("steering changed nothing: %q", plain)
+	}
+	o, err := inductionOverride(s.l.model, neurons, "extraversion", "high", 1, 1, "generated", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := direct(t, s.l, "<s>You are", 40, o); steered != want {
+		t.Errorf("server steered %q\nengine steered %q", steered, want)
+	}
+	if want := direct(t, s.l, "<s>You are", 40, nil); plain != want {
+		t.Errorf("server plain %q\nengine plain %q", plain, want)
+	}
+	// The same plan as the server's own: requests get it by default and
+	// can switch it off with "none".
+	plan, err = servePlanFromFlags(neurons, "extraversion:high", 1, 1, "generated", "skip", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url2, _ := startServer(t, serveConfig{plan: plan})
+	if _, m := post(t, url2, strings.Replace(req, "%s", "", 1)); content(t, m) != steered {
+		t.Errorf("server-wide plan gave %q", content(t, m))
+	}
+	if _, m := post(t, url2, strings.Replace(req, "%s", `,"npti":{"induce":"none"}`, 1)); content(t, m) != plain {
+		t.Errorf("npti none gave %q", content(t, m))
+	}
+}
+
+func TestServeErrors(t *testing.T) {
+	url, _ := startServer(t, serveConfig{maxBody: 4096})
+	user := `"messages":[{"role":"user","content":"<s>You are"}]`
+	for _, tc := range []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{`{` + user + `,}`, 400, "not a valid chat request"},
+		{`{` + user + `} {}`, 400, "after the JSON object"},
+		{`{"messages":[]}`, 400, "at least one message"},
+		{`{"messages":[{"role":"system","content":"be nice"},{"role":"user","content":"hi"}]}`, 400, "has no chat template"},
+		{`{"messages":[{"role":"wizard","content":"hi"}]}`, 400, "unknown role"},
+		{`{"messages":[{"role":"user","content":[{"type":"image_url"}]}]}`, 400, "only text"},
+		{`{"model":"gpt-4o",` + user + `}`, 404, `model "gpt-4o" is not served here`},
+		{`{` + user + `,"temperature":3}`, 400, "temperature"},
+		{`{` + user + `,"n":2}`, 400, "n must be 1"},
+		{`{` + user + `,"npti":{"induce":"extraversion:high"}}`, 400, "without --neurons"},
+		{`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 5000) + `"}]}`, 413, "larger than 4096 bytes"},
+		{`{"messages":[{"role":"user","content":"` + strings.Repeat("zq ", 400) + `"}]}`, 400, "context of 256 tokens"},
+	} {
+		code, m := post(t, url, tc.body)
+		e, _ := m["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		if code != tc.status || !strings.Contains(msg, tc.want) || e["type"] == nil {
+			t.Errorf("%.60s: %d %v; want %d %q", tc.body, code, m, tc.status, tc.want)
+		}
+	}
+	resp, err := http.Get(url + "/v1/chat/completions")
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET chat: %v %v", resp, err)
+	}
+	resp, err = http.Get(url + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var models struct {
+		Data []struct{ ID, Object string }
+	}
+	json.NewDecoder(resp.Body).Decode(&models)
+	if len(models.Data) != 1 || models.Data[0].ID != "persona-tiny" || models.Data[0].Object != "model" {
+		t.Errorf("models %+v", models)
+	}
+}
+
+// TestServeDisconnectCancels: a client that goes away mid-stream stops the
+// generation and frees the model for the next request.
+func TestServeDisconnectCancels(t *testing.T) {
+	url, s := startServer(t, serveConfig{context: 4096, maxTokens: 4000})
+	ctx, cancel := context.WithCancel(context.Background())
+	body := `{"messages":[{"role":"user","content":"<s>You"}],"max_tokens":4000,"ignore_eos":true,"stream":true}`
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/chat/completions", strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	for range 6 { // a few events: generation is under way
+		if _, err := br.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	select {
+	case s.gen <- struct{}{}: // the model is free again
+		<-s.gen
+	case <-time.After(20 * time.Second):
+		t.Fatal("generation still holds the model")
+	}
+	if n := s.generated.Load(); n >= 4000 {
+		t.Errorf("generated %d tokens after the client left", n)
+	}
+	if code, m := post(t, url, `{"messages":[{"role":"user","content":"<s>You are"}],"max_tokens":4,"temperature":0}`); code != 200 {
+		t.Errorf("next request: %d %v", code, m)
+	}
+}
+
+// TestServeShutdownStopsGeneration: cancelling the server's context ends
+// a running generation and the server returns promptly.
+func TestServeShutdownStopsGeneration(t *testing.T) {
+	s, err := newServer(loadPersonaTiny(t), serveConfig{name: "persona-tiny", context: 4096, maxTokens: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- serveHTTP(ctx, ln, s.handler()) }()
+	body := `{"messages":[{"role":"user","content":"<s>You"}],"max_tokens":4000,"ignore_eos":true,"stream":true}`
+	resp, err := http.Post("http://"+ln.Addr().String()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	for range 6 {
+		if _, err := br.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server still running")
+	}
+	if n := s.generated.Load(); n >= 4000 {
+		t.Errorf("generation ran to the end (%d tokens)", n)
+	}
+}
+
+// TestServeChatTemplate renders multi-turn messages through a chat
+// template (a tiny one given to persona-tiny here).
+func TestServeChatTemplate(t *testing.T) {
+	l := *loadPersonaTiny(t)
+	tpl, err := chat.FromString("<s>{% for m in messages %}{% if m.role == 'user' %}{{ m.content }}{% endif %}{% endfor %}"+
+		"{% if add_generation_prompt %} You are{% endif %}", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.template = tpl
+	url, s := startServerModel(t, &l, serveConfig{})
+	code, m := post(t, url, `{"messages":[{"role":"system","content":"ignored"},{"role":"user","content":"Your"},`+
+		`{"role":"assistant","content":"ignored too"},{"role":"user","content":" friends say"}],"max_tokens":20,"temperature":0}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, m)
+	}
+	if want := direct(t, s.l, "<s>Your friends say You are", 20, nil); content(t, m) != want {
+		t.Errorf("templated %q\nwant      %q", content(t, m), want)
+	}
+}
