@@ -83,7 +83,7 @@ func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		req.Lines = [2]int{lo, hi + 1}
 		req.DataSource += fmt.Sprintf(" lines %d-%d", lo, hi)
 	}
-	l, err := loadModel(*model, *backend)
+	l, err := openModel(ctx, *model, *backend, stderr)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func addInduceFlags(fs *flag.FlagSet) *induceFlags {
 }
 
 // request builds the induce request (and returns the loaded model's runner).
-func (f *induceFlags) request() (analysis.InduceRequest, *runner, error) {
+func (f *induceFlags) request(ctx context.Context, stderr io.Writer) (analysis.InduceRequest, *runner, error) {
 	var q analysis.InduceRequest
 	if *f.model == "" || *f.neurons == "" || *f.induce == "" {
 		return q, nil, errors.New("need --model, --neurons and --induce")
@@ -109,7 +109,7 @@ func (f *induceFlags) request() (analysis.InduceRequest, *runner, error) {
 		q.Questions = q.Questions[:*f.limit]
 	}
 	q.Template, q.MaxNewTokens, q.RepetitionPenalty = *f.template, *f.maxNew, *f.rep
-	l, err := loadModel(*f.model, *f.backend)
+	l, err := openModel(ctx, *f.model, *f.backend, stderr)
 	if err != nil {
 		return q, nil, err
 	}
@@ -142,7 +142,7 @@ func runInduce(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	q, r, err := f.request()
+	q, r, err := f.request(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var r analysis.Runner
 	if *model != "" {
-		l, err := loadModel(*model, *backend)
+		l, err := openModel(ctx, *model, *backend, stderr)
 		if err != nil {
 			return err
 		}

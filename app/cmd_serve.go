@@ -44,7 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	l, err := loadModel(*model, *backend)
+	l, err := openModel(ctx, *model, *backend, stderr)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		req.Variants = append(req.Variants, pv)
 	}
-	q, r, err := f.request()
+	q, r, err := f.request(ctx, stderr)
 	if err != nil {
 		return err
 	}
