@@ -92,7 +92,7 @@ inner() {
 	shot 03-explore
 	xdotool key --window "$WID" ctrl+4
 	wait_for "widget induce.high " 10
-	click induce.high
+	click induce.low
 	wait_for "status: Generation done" 120
 	shot 04-induce
 	grep "status: Generation done" "$LOG" | tail -1
@@ -104,8 +104,8 @@ inner() {
 	shot 05-report 1.5
 	grep "status: Dose-response sweep done" "$LOG" | tail -1
 	xdotool key --window "$WID" ctrl+shift+e
-	wait_for "status: Exported" 30
-	check_export "$(grep "status: Exported" "$LOG" | tail -1 | sed 's/.* to \(.*\)\.$/\1/')"
+	wait_for "status: Exported .* (png)" 30
+	check_export "$(grep "status: Exported .* (png)" "$LOG" | tail -1 | sed 's/.* to \(.*\)\.$/\1/')"
 	xdotool key --window "$WID" F1
 	wait_for "help shown" 10
 	shot 07-shortcuts

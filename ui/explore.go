@@ -62,6 +62,7 @@ func newExploreView(u *UI) *exploreView {
 	v.hover = widget.NewLabel("Hover the heatmap to read a neuron; click toggles it, drag a rectangle to add a block (Pick) or zoom (Zoom); scroll zooms.")
 	v.hover.Truncation = fyne.TextTruncateEllipsis
 	v.counts = widget.NewLabel("")
+	v.counts.Truncation = fyne.TextTruncateEllipsis
 	v.heat = newPlotView(v.renderHeat)
 	v.heat.minHeight = 300
 	v.heat.onError = v.renderError
@@ -78,7 +79,7 @@ func newExploreView(u *UI) *exploreView {
 		v.order, widget.NewSeparator(), widget.NewLabel("Mouse"), v.mode, left, right, zoomOut, reset)
 	plots := container.NewHSplit(v.heat, v.layers)
 	plots.SetOffset(0.78)
-	main := container.NewBorder(bar, container.NewVBox(v.counts, v.hover), nil, nil, plots)
+	main := container.NewBorder(container.NewHScroll(bar), container.NewVBox(v.counts, v.hover), nil, nil, plots)
 	split := container.NewHSplit(container.NewVScroll(v.pick.content), main)
 	split.SetOffset(0.2)
 	v.content = split

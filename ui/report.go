@@ -78,6 +78,7 @@ func newReportView(u *UI) *reportView {
 		container.NewHBox(v.sweepB, v.cancelB), v.progress, v.sweepInfo,
 	)
 	v.empty = v.placeholder()
+	v.dose.Hide() // until a sweep ran: the placeholder shows instead
 	right := container.NewStack(v.dose, v.empty)
 	split := container.NewHSplit(container.NewVScroll(left), right)
 	split.SetOffset(0.25)

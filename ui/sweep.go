@@ -73,6 +73,7 @@ func (v *reportView) onSweep() {
 		v.progress.SetValue(1)
 		v.result = res
 		v.empty.Hide()
+		v.dose.Show()
 		v.dose.redraw()
 		v.sweepInfo.SetText(sweepSummary(res))
 		v.u.setStatus("Dose-response sweep done: " + sweepSummary(res))
