@@ -6,32 +6,12 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
-// sharedDir returns ../shared relative to the repository root (the folder
-// holding go.mod), skipping the test when it is absent.
-func sharedDir(t testing.TB, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared reference data not available: %v", err)
-	}
-	return p
-}
+// sharedDir returns a path in the reference data (../shared).
+func sharedDir(t testing.TB, parts ...string) string { return refdata.Path(t, parts...) }
 
 // modelShape reads layers and FFN neurons from a shared model's config.json.
 func modelShape(t testing.TB, model string) (layers, neurons int) {

@@ -8,25 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
-// shared returns a path inside ../shared beside the repository root.
-func shared(t testing.TB, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
+// shared returns a path in the reference data (../shared).
+func shared(t testing.TB, parts ...string) string { return refdata.Path(t, parts...) }
 
 // npti runs the CLI in-process and decodes its --json output into v.
 func npti(t *testing.T, v any, args ...string) {

@@ -13,31 +13,11 @@ import (
 
 	"github.com/npti-studio/npti/analysis"
 	"github.com/npti-studio/npti/inference/hook"
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
-// neuronsShared returns ../shared/<parts> relative to the repository root,
-// skipping the test when it is absent.
-func neuronsShared(t *testing.T, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not available: %v", err)
-	}
-	return p
-}
+// neuronsShared returns a path in the reference data (../shared).
+func neuronsShared(t *testing.T, parts ...string) string { return refdata.Path(t, parts...) }
 
 func TestNeuronsFromPublished(t *testing.T) {
 	src := neuronsShared(t, "data", "npti-llama3-8b-instruct")

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
 // FuzzDecodeChatRequest: any body gives a request or an OpenAI-style
@@ -39,23 +41,5 @@ func FuzzDecodeChatRequest(f *testing.F) {
 	})
 }
 
-// sharedFor returns ../shared/<parts> for a test or fuzz target, skipping
-// when it is absent.
-func sharedFor(tb testing.TB, parts ...string) string {
-	tb.Helper()
-	dir, err := filepath.Abs(".")
-	for err == nil {
-		if _, serr := os.Stat(filepath.Join(dir, "go.mod")); serr == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared data not available: %v", err)
-	}
-	return p
-}
+// sharedFor returns a path in the reference data (../shared).
+func sharedFor(tb testing.TB, parts ...string) string { return refdata.Path(tb, parts...) }

@@ -10,26 +10,11 @@ import (
 	"testing"
 
 	"github.com/npti-studio/npti/inference/hook"
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
-// sharedDir returns ../shared beside the repository root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+// sharedDir returns a path in the reference data (../shared).
+func sharedDir(t testing.TB) string { return refdata.Path(t) }
 
 func readJSON(t testing.TB, path string, v any) {
 	t.Helper()

@@ -80,8 +80,10 @@ func newExploreView(u *UI) *exploreView {
 	plots := container.NewHSplit(v.heat, v.layers)
 	plots.SetOffset(0.78)
 	main := container.NewBorder(container.NewHScroll(bar), container.NewVBox(v.counts, v.hover), nil, nil, plots)
+	// The rule panel wraps its text, so its minimum width stays small and
+	// the heatmap gets the rest of the window.
 	split := container.NewHSplit(container.NewVScroll(v.pick.content), main)
-	split.SetOffset(0.2)
+	split.SetOffset(0.24)
 	v.content = split
 	u.name(tabExplore, "explore.trait", v.trait)
 	u.name(tabExplore, "explore.heatmap", v.heat)

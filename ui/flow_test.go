@@ -19,6 +19,7 @@ import (
 	"github.com/npti-studio/npti/analysis"
 	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/inference/hook"
+	"github.com/npti-studio/npti/inference/refdata"
 	"github.com/npti-studio/npti/inference/tokenizer"
 )
 
@@ -88,20 +89,8 @@ func (e *tinyEngine) Generate(ctx context.Context, p [][]int, g analysis.GenSpec
 		StopIDs:  e.EOS(), Override: g.Override, OverrideRows: g.OverrideRows, OnToken: g.OnToken})
 }
 
-// sharedDir returns ../shared/<parts> relative to the repository root.
-func sharedDir(t testing.TB, parts ...string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
+// sharedDir returns a path in the reference data (../shared).
+func sharedDir(t testing.TB, parts ...string) string { return refdata.Path(t, parts...) }
 
 // wait waits for a channel closed by a UI callback.
 func wait(t *testing.T, ch <-chan struct{}, what string) {

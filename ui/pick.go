@@ -93,10 +93,10 @@ func newPickView(u *UI, ex *exploreView) *pickView {
 		widget.NewSeparator(),
 		widget.NewRichTextFromMarkdown("**By hand**"), v.blockAdd, resetEdits,
 		widget.NewSeparator(),
-		widget.NewRichTextFromMarkdown("**Set algebra** (current ← current op other)"),
+		para("**Set algebra**: current ← current op other"),
 		v.op, v.other, apply,
 		widget.NewSeparator(),
-		widget.NewRichTextFromMarkdown("**Overlay** with another trait's set: the heatmap colours each set, their overlap and their conflicts"), v.overlayTo,
+		para("**Overlay** another trait's set: the heatmap colours each set, their overlap and their conflicts"), v.overlayTo,
 		widget.NewSeparator(),
 		container.NewGridWithColumns(2, load, save),
 	)
@@ -312,4 +312,11 @@ func (v *pickView) onLoad() {
 		}
 		v.ex.openSets(dir.Path())
 	}, v.u.win).Show()
+}
+
+// para is a paragraph of markdown that wraps to the width of its panel.
+func para(md string) *widget.RichText {
+	t := widget.NewRichTextFromMarkdown(md)
+	t.Wrapping = fyne.TextWrapWord
+	return t
 }

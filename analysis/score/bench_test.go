@@ -12,34 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
 var traits = []string{"Openness", "Conscientiousness", "Extraversion", "Agreeableness", "Neuroticism"}
 
-// sharedDir returns ../shared relative to the repository root (the folder
-// holding go.mod), skipping the test when it is absent.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("reference data not available: %v", err)
-	}
-	return shared
-}
+// sharedDir returns a path in the reference data (../shared).
+func sharedDir(t testing.TB) string { return refdata.Path(t) }
 
 // readDescriptions parses a PersonalityBench-format description file: JSON
 // Lines, one object per line mapping each of the 10 pole keys to a text. It

@@ -7,26 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/npti-studio/npti/inference/refdata"
 )
 
-// sharedDir returns ../shared relative to the repository root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+// sharedDir returns a path in the reference data (../shared).
+func sharedDir(t testing.TB) string { return refdata.Path(t) }
 
 // TestPhi3ChatCases renders every reference case of the shared Phi-3
 // tokenizer_config.json (references rendered by Jinja2 3.1.2).

@@ -14,29 +14,14 @@ import (
 	"testing"
 
 	"github.com/npti-studio/npti/analysis"
+	"github.com/npti-studio/npti/inference/refdata"
 	"gonum.org/v1/plot/vg"
 )
 
 var regen = flag.Bool("regen", false, "rewrite the golden images in testdata/")
 
-// shared returns ../shared relative to the repository root.
-func shared(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// shared returns a path in the reference data (../shared).
+func shared(t testing.TB) string { return refdata.Path(t) }
 
 // llamaGrid loads the published Extraversion sets as a signed grid: the
 // high pole's diff where it holds a neuron, minus the low pole's elsewhere.
