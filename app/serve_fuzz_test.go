@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/npti-studio/npti/inference/refdata"
