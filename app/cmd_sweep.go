@@ -111,7 +111,7 @@ func writeSweep(dir string, res *analysis.SweepResult) error {
 		return err
 	}
 	for _, ext := range []string{".png", ".svg", ".pdf"} {
-		if err := figure.Save(p, filepath.Join(dir, "sweep"+ext), 8*vg.Inch, 5*vg.Inch); err != nil {
+		if err := figure.Save(p, filepath.Join(dir, "sweep"+ext), 8*vg.Inch, 6*vg.Inch); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/npti-studio/npti/analysis"
@@ -132,9 +131,9 @@ func (v *reportView) onExportAll() {
 }
 
 // plots returns the exportable plots by file stem.
-func (v *reportView) plots() (map[string]*plot.Plot, error) {
+func (v *reportView) plots() (map[string]figure.Figure, error) {
 	st := v.u.st
-	out := map[string]*plot.Plot{}
+	out := map[string]figure.Figure{}
 	if st.hasData() {
 		ex := v.u.explore
 		if ex.fig == nil {
@@ -172,6 +171,9 @@ func (v *reportView) exportAll(dir, format string) error {
 	}
 	for stem, p := range plots {
 		w, h := 10*vg.Inch, 5.6*vg.Inch
+		if stem == "dose_response" {
+			w, h = 10*vg.Inch, 7*vg.Inch
+		}
 		if stem == "layers" {
 			w, h = 4*vg.Inch, 5*vg.Inch
 		}
