@@ -24,11 +24,11 @@ var Openings = []string{
 
 // induceFlags are the flags shared by induce and sweep.
 type induceFlags struct {
-	model, backend, neurons, induce, policy, data, questionsFile, scope, template, chat *string
-	gamma, maskFrac, rep                                                                *float64
-	openings, noClamp                                                                   *bool
-	limit, maxNew                                                                       *int
-	seed                                                                                *uint64
+	model, backend, neurons, stats, induce, policy, data, questionsFile, scope, template, chat *string
+	gamma, maskFrac, rep                                                                       *float64
+	openings, noClamp                                                                          *bool
+	limit, maxNew                                                                              *int
+	seed                                                                                       *uint64
 }
 
 func addInduceFlags(fs *flag.FlagSet) *induceFlags {
@@ -36,6 +36,7 @@ func addInduceFlags(fs *flag.FlagSet) *induceFlags {
 		model:         fs.String("model", "", "model folder, llama2.c file or HF repo id"),
 		backend:       fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)"),
 		neurons:       fs.String("neurons", "", "folder of neuron dict files"),
+		stats:         fs.String("stats", "", "stats folder to select the sets from with the NPTI rule (instead of --neurons)"),
 		induce:        fs.String("induce", "", "trait:pole[:gamma][,trait:pole...] to induce"),
 		policy:        fs.String("policy", "skip", "conflict policy between items: skip, add or clamp"),
 		data:          fs.String("data", "", "PersonalityBench folder (default: the built-in probe set)"),
@@ -57,8 +58,8 @@ func addInduceFlags(fs *flag.FlagSet) *induceFlags {
 // request builds the induce request (and returns the loaded model's runner).
 func (f *induceFlags) request(ctx context.Context, stderr io.Writer) (analysis.InduceRequest, *runner, error) {
 	var q analysis.InduceRequest
-	if *f.model == "" || *f.neurons == "" || *f.induce == "" {
-		return q, nil, errors.New("need --model, --neurons and --induce")
+	if *f.model == "" || *f.induce == "" {
+		return q, nil, errors.New("need --model, --induce and one of --neurons or --stats")
 	}
 	items, err := analysis.ParseInductions(*f.induce, *f.gamma)
 	if err != nil {
@@ -76,7 +77,7 @@ func (f *induceFlags) request(ctx context.Context, stderr io.Writer) (analysis.I
 		return q, nil, err
 	}
 	q.Plan = analysis.Plan{Items: items, MaskFraction: *f.maskFrac, Seed: *f.seed, Scope: sc, ClampOpposite: !*f.noClamp, Policy: pol}
-	if q.Sets, err = analysis.LoadSets(*f.neurons); err != nil {
+	if q.Sets, err = neuronSets(*f.neurons, *f.stats); err != nil {
 		return q, nil, err
 	}
 	bench, _, err := loadBenchFlag(*f.data)
