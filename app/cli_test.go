@@ -181,7 +181,7 @@ func TestCLIErrors(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 	errb.Reset()
-	if code := Main([]string{"generate", "--model", shared(t, "models/no-such"), "--prompt-ids", "1"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no-such") {
+	if code := Main([]string{"generate", "--model", filepath.Join(shared(t, "models"), "no-such"), "--prompt-ids", "1"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no-such") {
 		t.Errorf("missing model: exit %d, message %q", code, errb.String())
 	}
 	errb.Reset()

@@ -204,13 +204,15 @@ func TestFlowPersonaTiny(t *testing.T) {
 	if st.selected(st.aspect, c.Layer, c.Neuron) == before {
 		t.Errorf("tapping neuron %d of layer %d did not toggle it", c.Neuron, c.Layer)
 	}
-	// 5. Induce high Extraversion: both panes fill and are scored.
+	// 5. Induce low Extraversion: both panes fill and are scored. (From
+	// "<s>You are" the unsteered text already scores P(high) ≈ 1, so the
+	// low pole is the one whose effect shows.)
 	u.explore.pick.ruleMode.SetSelected(analysis.ModeNPTI)
 	u.explore.pick.setThreshold(0.1)
 	iu := u.induce
 	iu.prompt.SetText("<s>You are")
 	iu.maxTokens.SetText("24")
-	test.Tap(iu.highB)
+	test.Tap(iu.lowB)
 	wait(t, iu.done, "induction")
 	waitStatus(t, u, "Generation done")
 	if iu.base.Text == "" || iu.ind.Text == "" {
@@ -223,9 +225,9 @@ func TestFlowPersonaTiny(t *testing.T) {
 		t.Errorf("no scored generation recorded (%d, %q)", len(iu.history), iu.indS.Text)
 	}
 	// P(high) is scored by the scorer trained on PersonalityBench, the
-	// data used: inducing high Extraversion raises it.
-	if g := iu.history[0]; !raceEnabled && !(g.PHighInduced > g.PHighBaseline) {
-		t.Errorf("P(high) baseline %.2f, induced %.2f: want a rise", g.PHighBaseline, g.PHighInduced)
+	// data used: inducing low Extraversion lowers it.
+	if g := iu.history[0]; !raceEnabled && !(g.PHighInduced < g.PHighBaseline-0.3) {
+		t.Errorf("P(high) baseline %.2f, induced %.2f: want a clear drop", g.PHighBaseline, g.PHighInduced)
 	}
 	checkSweep(t, u)
 	// 6. Export in each plot format.
