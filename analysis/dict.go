@@ -152,7 +152,7 @@ func WriteDict(path string, ns []Neuron) error {
 	if err := checkRecords(filepath.Base(path), ns, 0, 0); err != nil {
 		return err
 	}
-	return writeAtomic(path, encodeDict(ns))
+	return WriteFileAtomic(path, encodeDict(ns))
 }
 
 // encodeDict renders records as a dict, one layer per line; floats use the
@@ -181,28 +181,3 @@ func encodeDict(ns []Neuron) []byte {
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// writeAtomic writes data to a temporary file in path's folder, syncs it
-// and renames it over path, so a crash never leaves a half-written file.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}

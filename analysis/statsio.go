@@ -124,7 +124,7 @@ func SaveStats(dir string, s *StatsSet) error {
 	if err != nil {
 		return fmt.Errorf("save stats %s: %w", dir, err)
 	}
-	if err := writeAtomic(filepath.Join(dir, MetaFile), append(data, '\n')); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, MetaFile), append(data, '\n')); err != nil {
 		return fmt.Errorf("save stats: %w", err)
 	}
 	removeStale(dir, m.Generation)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -229,27 +230,13 @@ func (v *reportView) writeGenerations(path string) error {
 	})
 }
 
-// writeFile writes path through fill, via a temporary file and rename.
+// writeFile writes path through fill, atomically.
 func writeFile(path string, fill func(w *bufio.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	err = fill(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("export %s: %w", path, err)
-	}
-	return nil
+	return analysis.WriteAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := fill(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }

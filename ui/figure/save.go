@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/npti-studio/npti/analysis"
 )
 
 // Formats lists the file extensions Save understands.
@@ -51,7 +52,7 @@ func Save(f Figure, path string, w, h vg.Length) error {
 	if err := render(f, format, w, h, &buf); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
-	return writeAtomic(path, buf.Bytes())
+	return analysis.WriteFileAtomic(path, buf.Bytes())
 }
 
 // isNil reports whether f is nil or a nil plot or stack.
@@ -81,30 +82,6 @@ func render(f Figure, format string, w, h vg.Length, buf *bytes.Buffer) (err err
 	f.Draw(draw.New(c))
 	_, err = c.WriteTo(buf)
 	return err
-}
-
-// writeAtomic writes data to path via a temporary file and rename.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	return nil
 }
 
 // Image renders f to an RGBA image of w × h pixels at 96 dpi, for display.
