@@ -114,9 +114,18 @@ type PlanItem struct {
 }
 
 // AnswerKey identifies an answer for resuming: its condition, trait,
-// pole, gamma, variant and question.
+// pole, gamma, variant and question, and the settings that shape it (seed,
+// token budget, repetition penalty, model hash and, for induced answers,
+// the plan), so a resume with other settings never takes an old answer for
+// one of its own.
 func AnswerKey(a Answer) string {
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s\x00%s", a.Condition, a.Trait, a.Pole, a.Gamma, a.Variant, a.Question)
+	plan := ""
+	if a.Plan != nil {
+		plan = fmt.Sprintf("%v/%g/%s/%t/%s", a.Plan.Items, a.Plan.MaskFraction, a.Plan.Scope, a.Plan.ClampOpposite, a.Plan.Policy)
+	}
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s\x00%s\x00%d\x00%d\x00%g\x00%s\x00%s",
+		a.Condition, a.Trait, a.Pole, a.Gamma, a.Variant, a.Question,
+		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan)
 }
 
 // normalize fills the defaults and checks the request.
@@ -192,7 +201,7 @@ func (q InduceRequest) answer(ctx context.Context, r Runner, o *hook.Override, r
 		key := base
 		key.Condition = c
 		if c == CondInduced {
-			key.Gamma = first.Gamma
+			key.Gamma, key.Plan = first.Gamma, rec
 		}
 		if q.Done[AnswerKey(key)] {
 			continue

@@ -133,8 +133,11 @@ func (p Plan) validate() error {
 			return fmt.Errorf("plan: %s: gamma %v must be finite and >= 0", it.Aspect(), it.Gamma)
 		}
 	}
-	if !(p.MaskFraction >= 0 && p.MaskFraction <= 1) {
-		return fmt.Errorf("plan: mask fraction %v outside [0, 1]", p.MaskFraction)
+	if !(p.MaskFraction > 0 && p.MaskFraction <= 1) {
+		return fmt.Errorf("plan: mask fraction %v outside (0, 1] (1 applies every added neuron at every step)", p.MaskFraction)
+	}
+	if p.Scope != hook.Generated && p.Scope != hook.All {
+		return fmt.Errorf("plan: edits apply to generated or all positions, not %q", p.Scope)
 	}
 	if _, err := ParsePolicy(string(p.policy())); err != nil {
 		return fmt.Errorf("plan: %w", err)

@@ -198,7 +198,9 @@ func TestPlanErrors(t *testing.T) {
 		{"same trait twice", DefaultPlan(Induction{Extraversion, High, 1}, Induction{Extraversion, Low, 1}), 1, 2, "appears twice"},
 		{"gamma", DefaultPlan(Induction{Extraversion, High, math.NaN()}), 1, 2, "gamma"},
 		{"mask", Plan{Items: []Induction{{Extraversion, High, 1}}, MaskFraction: 2}, 1, 2, "mask fraction"},
-		{"policy", Plan{Items: []Induction{{Extraversion, High, 1}}, Policy: "vote"}, 1, 2, "unknown conflict policy"},
+		{"no mask", Plan{Items: []Induction{{Extraversion, High, 1}}}, 1, 2, "mask fraction 0"},
+		{"prompt scope", Plan{Items: []Induction{{Extraversion, High, 1}}, MaskFraction: 1, Scope: hook.Prompt}, 1, 2, "generated or all"},
+		{"policy", Plan{Items: []Induction{{Extraversion, High, 1}}, MaskFraction: 1, Policy: "vote"}, 1, 2, "unknown conflict policy"},
 		{"shape", DefaultPlan(Induction{Extraversion, High, 1}), 1, 1, "Extraversion_reversed_dict.json: record 0 [layer 0, neuron 1]: neuron 1 out of range"},
 		{"trait", DefaultPlan(Induction{"Humour", High, 1}), 1, 2, "unknown trait"},
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/npti-studio/npti/analysis"
 	"github.com/npti-studio/npti/inference"
@@ -41,6 +42,16 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *model == "" || (*prompt == "") == (*promptIDs == "") {
 		return errors.New("need --model and exactly one of --prompt or --prompt-ids")
 	}
+	steering := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "trait", "pole", "gamma", "mask-fraction", "scope":
+			steering = true
+		}
+	})
+	if steering && *neurons == "" {
+		return errors.New("--trait, --pole, --gamma, --mask-fraction and --scope steer through --neurons DIR: give it")
+	}
 	l, err := openModel(ctx, *model, *backend, stderr)
 	if err != nil {
 		return err
@@ -54,7 +65,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	opts := inference.GenerateOptions{MaxTokens: *maxTokens, Sampling: inference.Sampling{
+	stops := newRunner(l).EOS()
+	opts := inference.GenerateOptions{MaxTokens: *maxTokens, StopIDs: stops, Sampling: inference.Sampling{
 		Temperature: *temp, TopK: *topK, TopP: *topP, RepetitionPenalty: *rep, Seed: *seed}}
 	if *neurons != "" {
 		o, err := inductionOverride(l.model, *neurons, *trait, *pole, *gamma, *maskFrac, *scope, *seed)
@@ -66,7 +78,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var stream *streamPrinter
 	if !*asJSON && l.tok != nil {
 		stream = &streamPrinter{w: stdout, dec: l.tok.NewStream()}
-		opts.OnToken = func(_, id int) { stream.add(id) }
+		opts.OnToken = func(_, id int) {
+			if !slices.Contains(stops, id) {
+				stream.add(id)
+			}
+		}
 	}
 	out, err := l.model.Generate(ctx, [][]int{ids}, opts)
 	if err != nil {
@@ -75,7 +91,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	gen := out[0]
 	text := ""
 	if l.tok != nil {
-		text = l.tok.Decode(stripStop(gen, l.model.Config.EOSTokenIDs))
+		text = l.tok.Decode(stripStop(gen, stops))
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"ids": nonNil(gen), "text": text})

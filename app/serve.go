@@ -204,7 +204,7 @@ func (s *server) prepare(req *chatRequest) (*genJob, error) {
 			return nil, err
 		}
 	}
-	return &genJob{prompt: prompt, opts: inference.GenerateOptions{MaxTokens: maxTok, Sampling: sm,
+	return &genJob{prompt: prompt, opts: inference.GenerateOptions{MaxTokens: maxTok, Context: s.cfg.context, Sampling: sm,
 		StopIDs: s.stops, IgnoreEOS: req.IgnoreEOS, Override: o}}, nil
 }
 

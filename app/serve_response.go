@@ -40,7 +40,10 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request, job *genJob) {
 		}
 		return // the client is gone
 	}
-	text := s.l.tok.Decode(stripStop(gen, s.stops))
+	text := s.l.tok.Decode(gen)
+	if !job.opts.IgnoreEOS {
+		text = s.l.tok.Decode(stripStop(gen, s.stops))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": s.completionID(), "object": "chat.completion", "created": time.Now().Unix(), "model": s.cfg.name,
 		"choices": []any{map[string]any{"index": 0, "finish_reason": s.finishReason(gen, job.opts.IgnoreEOS),

@@ -108,7 +108,7 @@ func direct(t *testing.T, l *loaded, prompt string, maxTok int, o *hook.Override
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := l.model.Generate(context.Background(), [][]int{ids}, inference.GenerateOptions{MaxTokens: maxTok, Override: o})
+	out, err := l.model.Generate(context.Background(), [][]int{ids}, inference.GenerateOptions{MaxTokens: maxTok, Override: o, Context: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 		}
 		maxLen = max(maxLen, len(s))
 	}
+	if limit := m.Config.MaxPositions; limit > 0 && maxLen > limit {
+		return nil, fmt.Errorf("inference: a sequence of %d tokens exceeds the model's %d positions", maxLen, limit)
+	}
 	B := len(seqs)
 	S := bucket(maxLen, 8)
 	bt := m.newBatch(B, S)

@@ -26,6 +26,10 @@ type GenerateOptions struct {
 	// positions of CaptureScope: Prompt, Generated (decode steps) or All.
 	Capture      *hook.Stats
 	CaptureScope hook.Scope
+	// Context is the longest sequence allowed, prompt plus new tokens
+	// (0 = the model's max positions); a larger one runs RoPE past the
+	// positions the model was trained on.
+	Context int
 	// OnToken is called for each generated token (streaming).
 	OnToken func(row, id int)
 }
@@ -45,6 +49,16 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 			return nil, fmt.Errorf("inference: prompt %d is empty", i)
 		}
 		maxPrompt = max(maxPrompt, len(p))
+	}
+	if o.MaxTokens < 1 {
+		return nil, fmt.Errorf("inference: max tokens %d must be at least 1", o.MaxTokens)
+	}
+	limit := o.Context
+	if limit <= 0 {
+		limit = m.Config.MaxPositions
+	}
+	if limit > 0 && maxPrompt+o.MaxTokens > limit {
+		return nil, fmt.Errorf("inference: %d prompt + %d new tokens exceed the context of %d positions", maxPrompt, o.MaxTokens, limit)
 	}
 	B := len(prompts)
 	S := bucket(maxPrompt, 8)

@@ -76,13 +76,18 @@ type weightSource func(name string) ([]float32, []int, error)
 
 // build checks the config and moves the weights, one at a time, to a new
 // backend, so only one weight exists twice at any moment.
-func build(cfg checkpoint.Config, path, format string, opts Options, src weightSource) (*Model, error) {
+func build(cfg checkpoint.Config, path, format string, opts Options, src weightSource) (_ *Model, err error) {
 	be, err := newBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}
 	m := &Model{Config: cfg, Path: path, Format: format, backend: be,
 		execs: map[variant]*graph.Exec{}}
+	defer func() {
+		if err != nil { // a failed load frees what it moved to the backend
+			m.Close()
+		}
+	}()
 	if err := m.checkConfig(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -159,6 +164,24 @@ func newBackend(config string) (compute.Backend, error) {
 		return nil, fmt.Errorf("backend %q: %w (the pure-Go backend is \"go\"; \"xla:cpu\" and \"xla:cuda\" need the XLA PJRT plugins)", config, err)
 	}
 	return be, nil
+}
+
+// Close frees the weights, the compiled graphs and the backend. The model
+// must not be used afterwards.
+func (m *Model) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.execs {
+		e.Finalize()
+	}
+	m.execs = map[variant]*graph.Exec{}
+	for _, w := range m.weights {
+		_ = w.FinalizeAll()
+	}
+	m.weights = nil
+	if m.backend != nil {
+		m.backend.Finalize()
+	}
 }
 
 // BackendName names the backend the model runs on.

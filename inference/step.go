@@ -145,6 +145,14 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	for _, w := range m.weights {
 		args = append(args, w)
 	}
+	defer func() { // the per-step inputs (not the cache, not the weights)
+		for _, a := range args[:5] {
+			_ = a.(*tensors.Tensor).FinalizeAll()
+		}
+		for _, a := range args[5+len(bt.cache) : len(args)-len(m.weights)] {
+			_ = a.(*tensors.Tensor).FinalizeAll()
+		}
+	}()
 	res, err := e.Call(args...)
 	if err != nil {
 		return out, fmt.Errorf("inference: %w", err)
@@ -197,7 +205,7 @@ func (o *stepOut) addTo(s *hook.Stats) {
 // bucket rounds n up to a power of two, at least lo.
 func bucket(n, lo int) int {
 	b := lo
-	for b < n {
+	for b < n && b < 1<<40 {
 		b *= 2
 	}
 	return b

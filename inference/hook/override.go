@@ -89,6 +89,9 @@ func (o *Override) Validate(layers, neurons int) error {
 	if len(o.Clamp) != layers*neurons || len(o.Add) != layers*neurons {
 		return fmt.Errorf("override vectors have wrong length")
 	}
+	if o.Scope != Generated && o.Scope != All {
+		return fmt.Errorf("override scope %q: edits apply to generated or all positions", o.Scope)
+	}
 	if o.AddFraction < 0 || o.AddFraction > 1 {
 		return fmt.Errorf("add fraction %g outside [0, 1]", o.AddFraction)
 	}
