@@ -29,6 +29,9 @@ func (r *runner) ModelInfo() (string, string) {
 			r.hash, _ = ck.QuickHash()
 			ck.Close()
 		}
+		if r.hash == "" { // never empty: a resume must not match any model
+			r.hash = "path:" + r.model.Path
+		}
 	})
 	return r.model.Path, r.hash
 }
