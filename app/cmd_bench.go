@@ -76,8 +76,8 @@ func benchModel(ctx context.Context, m *inference.Model, batch, length, decode i
 		}
 	}
 	r := benchResult{Backend: m.BackendName()}
+	st := hook.NewStats(m.Layers(), m.Neurons(), true)
 	prefill := func() error {
-		st := hook.NewStats(m.Layers(), m.Neurons(), true)
 		_, err := m.Forward(ctx, seqs, inference.ForwardOptions{Capture: st})
 		return err
 	}

@@ -45,7 +45,7 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 	defer bt.free()
 	in := stepIn{rows: seqs, S: S, override: o.Override, allLogits: o.LogProbs}
 	if o.Capture != nil {
-		in.countRows = make([]bool, B)
+		in.countRows, in.stats = make([]bool, B), o.Capture
 		for b := range in.countRows {
 			in.countRows[b] = true
 		}
@@ -54,7 +54,6 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 	if err != nil {
 		return nil, err
 	}
-	res.addTo(o.Capture)
 	if !o.LogProbs {
 		return nil, nil
 	}

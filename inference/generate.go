@@ -93,7 +93,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 		in.override, in.addNow = o.Override, drawAdd(o.Override, maskRNG)
 	}
 	if o.Capture != nil && o.CaptureScope != hook.Generated {
-		in.countRows = all
+		in.countRows, in.stats = all, o.Capture
 	}
 	out := make([][]int, B)
 	done := make([]bool, B)
@@ -102,7 +102,6 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 		if err != nil {
 			return out, err
 		}
-		res.addTo(o.Capture)
 		next := make([][]int, B)
 		active := 0
 		for b := 0; b < B; b++ {
@@ -130,7 +129,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 			in.override, in.addNow = o.Override, drawAdd(o.Override, maskRNG)
 		}
 		if o.Capture != nil && o.CaptureScope != hook.Prompt {
-			in.countRows = notDone(done)
+			in.countRows, in.stats = notDone(done), o.Capture
 		}
 	}
 	return out, nil

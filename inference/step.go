@@ -39,17 +39,16 @@ type stepIn struct {
 	rows      [][]int
 	S         int
 	override  *hook.Override
-	addNow    []float32 // [L*N] add vector after the random mask of this step
-	applyRows []bool    // per row: edits apply (nil = all rows)
-	countRows []bool    // per row: capture counts (nil = none)
+	addNow    []float32   // [L*N] add vector after the random mask of this step
+	applyRows []bool      // per row: edits apply (nil = all rows)
+	countRows []bool      // per row: capture counts (nil = none)
+	stats     *hook.Stats // where the counts accumulate (with countRows)
 	allLogits bool
 }
 
 // stepOut is what a step returns to the host.
 type stepOut struct {
 	logits [][]float32 // [B][V] (last token) or [B*S][V] with allLogits
-	active []int32     // [L*N] counted positions with a > 0
-	hist   []int32     // [L*N*Bins]
 	tokens int64       // positions counted
 }
 
@@ -178,27 +177,31 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		out.logits[i] = flat[i*V : (i+1)*V]
 	}
 	if v.capture {
-		out.active = tensors.MustCopyFlatData[int32](res[lay.outActive])
-		out.hist = tensors.MustCopyFlatData[int32](res[lay.outHist])
-		_ = res[lay.outActive].FinalizeAll()
-		_ = res[lay.outHist].FinalizeAll()
+		accumulate(in.stats, out.tokens, res[lay.outActive], res[lay.outHist])
 	}
 	return out, nil
 }
 
-// addTo accumulates a step's capture into s.
-func (o *stepOut) addTo(s *hook.Stats) {
-	if o.active == nil || s == nil {
+// accumulate adds a step's capture outputs (active [L, N], hist
+// [L, N, Bins], int32) into s, reading them in place, and frees them.
+func accumulate(s *hook.Stats, tokens int64, active, hist *tensors.Tensor) {
+	defer active.FinalizeAll()
+	defer hist.FinalizeAll()
+	if s == nil {
 		return
 	}
-	s.Tokens += o.tokens
-	for i, v := range o.active {
-		s.Active[i] += int64(v)
-	}
-	if s.Hist != nil {
-		for i, v := range o.hist {
-			s.Hist[i] += int64(v)
+	s.Tokens += tokens
+	tensors.MustConstFlatData(active, func(flat []int32) {
+		for i, v := range flat {
+			s.Active[i] += int64(v)
 		}
+	})
+	if s.Hist != nil {
+		tensors.MustConstFlatData(hist, func(flat []int32) {
+			for i, v := range flat {
+				s.Hist[i] += int64(v)
+			}
+		})
 	}
 }
 
