@@ -90,25 +90,30 @@ func benchModel(ctx context.Context, m *inference.Model, batch, length, decode i
 	}
 	r.PrefillTokS = float64(batch*length) / time.Since(t0).Seconds()
 
+	// Decode: the time from the first generated token (the end of the
+	// prefill) to the last, over decode-1 decode steps of one graph shape.
 	prompt := [][]int{seqs[0][:min(16, length)]}
-	gen := func(n int) (time.Duration, error) {
-		t := time.Now()
-		_, err := m.Generate(ctx, prompt, inference.GenerateOptions{MaxTokens: n, IgnoreEOS: true})
-		return time.Since(t), err
+	gen := func() (time.Duration, error) {
+		var first, last time.Time
+		n := 0
+		_, err := m.Generate(ctx, prompt, inference.GenerateOptions{MaxTokens: decode, IgnoreEOS: true,
+			OnToken: func(_, _ int) {
+				if n++; n == 1 {
+					first = time.Now()
+				}
+				last = time.Now()
+			}})
+		return last.Sub(first), err
 	}
-	if _, err := gen(decode); err != nil {
+	if _, err := gen(); err != nil { // compiles the decode graphs
 		return r, err
 	}
-	t1, err := gen(1)
+	d, err := gen()
 	if err != nil {
 		return r, err
 	}
-	tn, err := gen(decode)
-	if err != nil {
-		return r, err
-	}
-	if decode > 1 && tn > t1 {
-		r.DecodeTokS = float64(decode-1) / (tn - t1).Seconds()
+	if decode > 1 && d > 0 {
+		r.DecodeTokS = float64(decode-1) / d.Seconds()
 	}
 	r.PeakRSSMB = peakRSSMB()
 	return r, nil
