@@ -29,9 +29,8 @@ type benchResult struct {
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "model folder, llama2.c file or HF repo id")
+	model, backend := modelFlags(fs)
 	shape := fs.String("shape", "", "synthesize a random model of this shape instead: "+strings.Join(inference.ShapeNames(), ", "))
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
 	batch := fs.Int("batch", 4, "prefill batch size")
 	length := fs.Int("length", 128, "prefill length per sequence")
 	decode := fs.Int("decode-tokens", 64, "greedy decode tokens (batch 1)")

@@ -18,8 +18,7 @@ import (
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "model folder, llama2.c file or HF repo id")
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	model, backend := modelFlags(fs)
 	prompt := fs.String("prompt", "", "prompt text")
 	promptIDs := fs.String("prompt-ids", "", "prompt token ids, used verbatim (no BOS added)")
 	useChat := fs.Bool("chat", false, "wrap the prompt in the model's chat template")

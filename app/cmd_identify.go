@@ -35,8 +35,7 @@ type identifySummary struct {
 func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("identify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "model folder, llama2.c file or HF repo id")
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	model, backend := modelFlags(fs)
 	data := fs.String("data", "", "PersonalityBench folder (default: the built-in probe set)")
 	traits := fs.String("traits", "", "comma-separated traits, both poles each (default: all)")
 	mode := fs.String("mode", analysis.IdentifyNPTI, "npti (generate, count generated tokens), prompt (teacher-force the prompt) or teacher (teacher-force descriptions)")

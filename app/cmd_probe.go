@@ -17,8 +17,7 @@ import (
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "model folder, llama2.c file or HF repo id")
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	model, backend := modelFlags(fs)
 	promptIDs := fs.String("prompt-ids", "", "token ids, used verbatim")
 	prompt := fs.String("prompt", "", "text (tokenized with the model's special tokens)")
 	asJSON := fs.Bool("json", false, `print {"tokens", "p_active", "q95"}`)

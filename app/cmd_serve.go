@@ -19,8 +19,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "model folder, llama2.c file or HF repo id")
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	model, backend := modelFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default; there is no authentication)")
 	name := fs.String("name", "", "model id reported by /v1/models (default: the model folder's name)")
 	neurons := fs.String("neurons", "", "folder of neuron dict files, for --induce and per-request \"npti\" plans")

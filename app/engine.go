@@ -1,6 +1,7 @@
 package app
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,13 @@ type loaded struct {
 	dir      string               // the model's folder (for a llama2.c file, its folder)
 	tok      *tokenizer.Tokenizer // nil when the model ships none
 	template *chat.Template       // nil when the model has no chat template
+}
+
+// modelFlags defines the --model and --backend flags every model command
+// shares.
+func modelFlags(fs *flag.FlagSet) (model, backend *string) {
+	return fs.String("model", "", "model folder, llama2.c file or HF repo id"),
+		fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
 }
 
 // loadModel opens a model by path or HF repo id, with its tokenizer and chat

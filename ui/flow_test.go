@@ -1,11 +1,8 @@
 package ui
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +18,7 @@ import (
 	"github.com/npti-studio/npti/inference/hook"
 	"github.com/npti-studio/npti/inference/refdata"
 	"github.com/npti-studio/npti/inference/tokenizer"
+	"github.com/npti-studio/npti/ui/figure"
 )
 
 // tinyEngine is a test Engine over the inference package: the app's
@@ -376,30 +374,8 @@ func overlayText(u *UI) string {
 // checkExport checks that an exported plot parses in its format.
 func checkExport(t *testing.T, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch filepath.Ext(path) {
-	case ".png":
-		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
-			t.Errorf("%s: %v", path, err)
-		}
-	case ".svg":
-		dec := xml.NewDecoder(bytes.NewReader(data))
-		for {
-			_, err := dec.Token()
-			if err != nil {
-				if err.Error() != "EOF" {
-					t.Errorf("%s is not XML: %v", path, err)
-				}
-				break
-			}
-		}
-	case ".pdf":
-		if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/Type /Page")) {
-			t.Errorf("%s lacks a PDF header or page", path)
-		}
+	if err := figure.CheckFile(path); err != nil {
+		t.Error(err)
 	}
 }
 

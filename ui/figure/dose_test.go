@@ -1,12 +1,8 @@
 package figure
 
 import (
-	"bytes"
-	"encoding/xml"
 	"image"
 	"image/color"
-	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,28 +170,8 @@ func countColour(img image.Image, r vg.Rectangle, col color.RGBA, hPx int) int {
 // checkExport checks that path parses as its format.
 func checkExport(t *testing.T, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch filepath.Ext(path) {
-	case ".png":
-		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
-			t.Errorf("%s: %v", path, err)
-		}
-	case ".svg":
-		dec := xml.NewDecoder(bytes.NewReader(data))
-		for {
-			if _, err := dec.Token(); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatalf("%s is not XML: %v", path, err)
-			}
-		}
-	case ".pdf":
-		if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/Type /Page")) {
-			t.Errorf("%s lacks its header or a page", path)
-		}
+	if err := CheckFile(path); err != nil {
+		t.Error(err)
 	}
 }
 
