@@ -10,8 +10,12 @@ source scripts/setup.sh
 
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$bad" ] || { echo "gofmt needed:"; echo "$bad"; exit 1; }
+# The app is built with GOEXPERIMENT=simd (AVX2/AVX-512 kernels): test that
+# build, and the engine once more without it (the portable kernels).
+export GOEXPERIMENT=simd
 go vet -tags ci ./...
 go test -tags ci -count=1 ./...
+GOEXPERIMENT= go test -count=1 ./inference/...
 nongui=$(go list ./... | grep -v -e '/ui' -e '/app$' -e 'npti$')
 # GoMLX's pure-Go matmul kernels use pointer arithmetic that the race
 # detector's checkptr instrumentation rejects (a false alarm inside GoMLX,

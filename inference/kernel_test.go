@@ -1,0 +1,71 @@
+package inference
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// TestDotTransposedKernels checks x·Wᵀ products through the backend against
+// a float64 loop, at the shapes the engine produces and at ragged ones: the
+// patched matrix-vector kernel of the Go backend (few lhs rows, any size;
+// small transposed products such as attention scores) with odd row counts,
+// rhs rows not a multiple of 4, contracting sizes not a multiple of 8,
+// batches, and sizes large enough to split over workers.
+func TestDotTransposedKernels(t *testing.T) {
+	be, err := newBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Finalize()
+	cases := []struct{ B, N, M, K int }{
+		{1, 1, 1, 1}, {1, 1, 7, 13}, {1, 1, 49152 / 8, 576}, {2, 1, 768, 576}, {1, 2, 1536, 576},
+		{1, 2, 577, 35}, {1, 3, 301, 64}, {1, 4, 1000, 1536}, {3, 5, 129, 72}, {12, 384, 128, 64},
+		{6, 17, 95, 9}, {1, 2, 5, 8},
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("B%d_N%d_M%d_K%d", c.B, c.N, c.M, c.K), func(t *testing.T) {
+			x := make([]float32, c.B*c.N*c.K)
+			w := make([]float32, c.B*c.M*c.K)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			for i := range w {
+				w[i] = float32(rng.NormFloat64())
+			}
+			e, err := graph.NewExec(be, func(x, w *graph.Node) *graph.Node {
+				return graph.Dot(x, w).Einsum("bnk,bmk->bnm")
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Finalize()
+			res, err := e.Call(tensors.FromFlatDataAndDimensions(x, c.B, c.N, c.K), tensors.FromFlatDataAndDimensions(w, c.B, c.M, c.K))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tensors.MustCopyFlatData[float32](res[0])
+			for b := range c.B {
+				for n := range c.N {
+					for m := range c.M {
+						var want, mag float64
+						for k := range c.K {
+							p := float64(x[(b*c.N+n)*c.K+k]) * float64(w[(b*c.M+m)*c.K+k])
+							want += p
+							mag += math.Abs(p)
+						}
+						g := float64(got[(b*c.N+n)*c.M+m])
+						if math.Abs(g-want) > 1e-5*mag+1e-6 {
+							t.Fatalf("[%d,%d,%d] = %g, want %g", b, n, m, g, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,208 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+//
+// NPTI Studio patch: a matrix-vector kernel for the transposed layout with
+// few lhs rows (decode steps, attention scores of one query). See
+// ../../../../../NPTI-PATCHES.md.
+
+//go:build amd64 && goexperiment.simd
+
+package matmul
+
+import (
+	"simd/archsimd"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/gomlx/compute/internal/gobackend"
+)
+
+// avx2MatVecMaxRows is the largest lhs cross size routed to the matrix-vector
+// kernel whatever the size: up to that many rows, reading each rhs row once
+// for all lhs rows beats the packed GEMM.
+const avx2MatVecMaxRows = 4
+
+// avx2MatVecMinTileBytes is the least rhs data a parallel tile reads: below
+// it, starting a worker costs more than it saves.
+const avx2MatVecMinTileBytes = 96 << 10
+
+// avx2MatVecFloat32Parallel computes output[b, n, m] = Σ_k lhs[b, n, k] ·
+// rhs[b, m, k] (LayoutTransposed) for lhsCrossSize ≤ avx2MatVecMaxRows.
+//
+// Each rhs row is read once for all lhs rows, four rhs rows at a time with
+// one accumulator each (no serial dependency between them), and the four
+// sums are reduced together. Work is split over (batch, rhs rows) tiles; the
+// calling goroutine takes tiles too, so it never idles waiting for workers.
+func avx2MatVecFloat32Parallel(backend *gobackend.Backend, lhs, rhs []float32,
+	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) {
+	if batchSize == 0 || lhsCrossSize == 0 || rhsCrossSize == 0 {
+		return
+	}
+	maxWorkers := 1
+	if backend != nil && backend.Workers != nil {
+		maxWorkers = backend.Workers.AdjustedMaxParallelism()
+	}
+	rowBytes := contractingSize * 4
+	totalBytes := batchSize * rhsCrossSize * rowBytes
+	if maxWorkers <= 1 || totalBytes < 2*avx2MatVecMinTileBytes {
+		for b := range batchSize {
+			avx2MatVecFloat32Tile(lhs, rhs, b, lhsCrossSize, rhsCrossSize, contractingSize, 0, rhsCrossSize, output)
+		}
+		return
+	}
+
+	// Tiles: rows of one batch entry, a multiple of 4, at least the minimum
+	// size, about 4 tiles per worker so uneven workers balance out.
+	tileRows := max(avx2MatVecMinTileBytes/rowBytes, (batchSize*rhsCrossSize)/(4*maxWorkers))
+	tileRows = min((tileRows+3)&^3, (rhsCrossSize+3)&^3)
+	tilesPerBatch := (rhsCrossSize + tileRows - 1) / tileRows
+	numTiles := batchSize * tilesPerBatch
+
+	var next atomic.Int64
+	work := func() {
+		for {
+			t := int(next.Add(1)) - 1
+			if t >= numTiles {
+				return
+			}
+			b, start := t/tilesPerBatch, (t%tilesPerBatch)*tileRows
+			avx2MatVecFloat32Tile(lhs, rhs, b, lhsCrossSize, rhsCrossSize, contractingSize,
+				start, min(start+tileRows, rhsCrossSize), output)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(numTiles, maxWorkers) - 1 {
+		wg.Add(1)
+		if !backend.Workers.StartIfAvailable(func() { defer wg.Done(); work() }) {
+			wg.Done()
+			break
+		}
+	}
+	work()
+	wg.Wait()
+}
+
+// avx2MatVecL2Bytes bounds the rhs rows one block of the tile works on, so
+// that they stay in L2 cache while every lhs row passes over them.
+const avx2MatVecL2Bytes = 128 << 10
+
+// avx2MatVecFloat32Tile computes rhs rows [mStart, mEnd) of batch entry b.
+func avx2MatVecFloat32Tile(lhs, rhs []float32, b, n, m, k, mStart, mEnd int, output []float32) {
+	lhsBase := unsafe.Pointer(unsafe.SliceData(lhs[b*n*k:]))
+	rhsBase := unsafe.Pointer(unsafe.SliceData(rhs[b*m*k:]))
+	outBase := output[b*n*m : (b+1)*n*m]
+	block := mEnd - mStart
+	if n > 2 {
+		block = max(4, (avx2MatVecL2Bytes/(k*4))&^3)
+	}
+	for j0 := mStart; j0 < mEnd; j0 += block {
+		j1 := min(j0+block, mEnd)
+		row := 0
+		for ; row+1 < n; row += 2 {
+			l0 := unsafe.Add(lhsBase, row*k*4)
+			avx2MatVec2Rows(l0, unsafe.Add(l0, k*4), rhsBase, k, j0, j1, outBase[row*m:(row+1)*m], outBase[(row+1)*m:(row+2)*m])
+		}
+		if row < n {
+			avx2MatVec1Row(unsafe.Add(lhsBase, row*k*4), rhsBase, k, j0, j1, outBase[row*m:(row+1)*m])
+		}
+	}
+}
+
+// avx2Sum4 reduces four accumulators to their four sums, in order.
+func avx2Sum4(a0, a1, a2, a3 archsimd.Float32x8) archsimd.Float32x4 {
+	h := a0.AddPairsGrouped(a1).AddPairsGrouped(a2.AddPairsGrouped(a3))
+	return h.GetLo().Add(h.GetHi())
+}
+
+func avx2Load8(p unsafe.Pointer) archsimd.Float32x8 { return archsimd.LoadFloat32x8((*[8]float32)(p)) }
+
+// avx2MatVec1Row: out[j] = x · rhs[j] for j in [mStart, mEnd).
+func avx2MatVec1Row(x, rhs unsafe.Pointer, k, mStart, mEnd int, out []float32) {
+	stride := k * 4
+	k8 := k &^ 7
+	j := mStart
+	for ; j+4 <= mEnd; j += 4 {
+		r0 := unsafe.Add(rhs, j*stride)
+		r1 := unsafe.Add(r0, stride)
+		r2 := unsafe.Add(r1, stride)
+		r3 := unsafe.Add(r2, stride)
+		var a0, a1, a2, a3 archsimd.Float32x8
+		for i := 0; i < k8*4; i += 32 {
+			xv := avx2Load8(unsafe.Add(x, i))
+			a0 = avx2Load8(unsafe.Add(r0, i)).MulAdd(xv, a0)
+			a1 = avx2Load8(unsafe.Add(r1, i)).MulAdd(xv, a1)
+			a2 = avx2Load8(unsafe.Add(r2, i)).MulAdd(xv, a2)
+			a3 = avx2Load8(unsafe.Add(r3, i)).MulAdd(xv, a3)
+		}
+		s := avx2Sum4(a0, a1, a2, a3)
+		if k8 < k {
+			var t [4]float32
+			s.Store(&t)
+			for i := k8; i < k; i++ {
+				xi := *(*float32)(unsafe.Add(x, i*4))
+				t[0] += *(*float32)(unsafe.Add(r0, i*4)) * xi
+				t[1] += *(*float32)(unsafe.Add(r1, i*4)) * xi
+				t[2] += *(*float32)(unsafe.Add(r2, i*4)) * xi
+				t[3] += *(*float32)(unsafe.Add(r3, i*4)) * xi
+			}
+			copy(out[j:j+4], t[:])
+		} else {
+			s.Store((*[4]float32)(out[j : j+4]))
+		}
+	}
+	for ; j < mEnd; j++ {
+		out[j] = avx2DotTail(x, unsafe.Add(rhs, j*stride), k)
+	}
+}
+
+// avx2MatVec2Rows: out0[j] = x0 · rhs[j], out1[j] = x1 · rhs[j], reading
+// each rhs row once for both.
+func avx2MatVec2Rows(x0, x1, rhs unsafe.Pointer, k, mStart, mEnd int, out0, out1 []float32) {
+	stride := k * 4
+	k8 := k &^ 7
+	j := mStart
+	for ; j+4 <= mEnd && k8 == k; j += 4 {
+		r0 := unsafe.Add(rhs, j*stride)
+		r1 := unsafe.Add(r0, stride)
+		r2 := unsafe.Add(r1, stride)
+		r3 := unsafe.Add(r2, stride)
+		var a0, a1, a2, a3, b0, b1, b2, b3 archsimd.Float32x8
+		for i := 0; i < k8*4; i += 32 {
+			xv := avx2Load8(unsafe.Add(x0, i))
+			yv := avx2Load8(unsafe.Add(x1, i))
+			w0 := avx2Load8(unsafe.Add(r0, i))
+			w1 := avx2Load8(unsafe.Add(r1, i))
+			w2 := avx2Load8(unsafe.Add(r2, i))
+			w3 := avx2Load8(unsafe.Add(r3, i))
+			a0 = w0.MulAdd(xv, a0)
+			a1 = w1.MulAdd(xv, a1)
+			a2 = w2.MulAdd(xv, a2)
+			a3 = w3.MulAdd(xv, a3)
+			b0 = w0.MulAdd(yv, b0)
+			b1 = w1.MulAdd(yv, b1)
+			b2 = w2.MulAdd(yv, b2)
+			b3 = w3.MulAdd(yv, b3)
+		}
+		avx2Sum4(a0, a1, a2, a3).Store((*[4]float32)(out0[j : j+4]))
+		avx2Sum4(b0, b1, b2, b3).Store((*[4]float32)(out1[j : j+4]))
+	}
+	if j < mEnd {
+		// Ragged contracting size or trailing rows: one lhs row at a time.
+		avx2MatVec1Row(x0, rhs, k, j, mEnd, out0)
+		avx2MatVec1Row(x1, rhs, k, j, mEnd, out1)
+	}
+}
+
+// avx2DotTail is a single dot product of length k.
+func avx2DotTail(x, r unsafe.Pointer, k int) float32 {
+	var acc archsimd.Float32x8
+	i := 0
+	for ; i+8 <= k; i += 8 {
+		acc = avx2Load8(unsafe.Add(r, i*4)).MulAdd(avx2Load8(unsafe.Add(x, i*4)), acc)
+	}
+	s := avx2ReduceSumFloat32x8(acc)
+	for ; i < k; i++ {
+		s += *(*float32)(unsafe.Add(r, i*4)) * *(*float32)(unsafe.Add(x, i*4))
+	}
+	return s
+}
