@@ -32,7 +32,7 @@ func avx2RouterFloat32( //alt:f32
 	if layout == dot.LayoutTransposed && !ForceLargeVariant && !ForceSmallVariant && //alt:f32
 		(lhsCrossSize <= avx2MatVecMaxRows || lhsCrossSize*rhsCrossSize*contractingSize < noSIMDSmallMatMulSizeThreshold) { //alt:f32
 		avx2MatVecFloat32Parallel(backend, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:f32
-		return //alt:f32
+		return                                                                                                       //alt:f32
 	} //alt:f32
 
 	if !ForceLargeVariant && (ForceSmallVariant || (lhsCrossSize*rhsCrossSize*contractingSize < noSIMDSmallMatMulSizeThreshold)) {
