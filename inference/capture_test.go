@@ -4,14 +4,15 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/npti-studio/npti/inference/hook"
 )
 
-// TestCaptureBins checks the graph's histogram binning against hook.BinOf
-// on every float32 edge, its neighbours and values far out of range.
+// TestCaptureBins checks the capture's counting of activations [L, B, S, N]
+// against hook.BinOf on every float32 edge, its neighbours and values far
+// out of range, NaN included; positions not marked for counting (padding,
+// prompt tokens outside the scope) must not count at all.
 func TestCaptureBins(t *testing.T) {
 	var vals []float32
 	for _, e := range hook.BinEdges() {
@@ -20,34 +21,42 @@ func TestCaptureBins(t *testing.T) {
 		}
 		vals = append(vals, e, math.Nextafter32(e, -1), math.Nextafter32(e, 2), e+0.005)
 	}
-	vals = append(vals, -3, 0, 3, 1e9, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30)
-	be, err := newBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	vals = append(vals, -3, 0, 3, 1e9, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, float32(math.NaN()))
+	const L, B, S = 3, 2, 2
 	N := len(vals)
-	e, err := graph.NewExec(be, func(a, count *graph.Node) (*graph.Node, *graph.Node) {
-		return capture(a, count)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.Call(tensors.FromFlatDataAndDimensions(vals, 1, 1, N),
-		tensors.FromFlatDataAndDimensions([]int32{1}, 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	active := tensors.MustCopyFlatData[int32](res[0])
-	hist := tensors.MustCopyFlatData[int32](res[1])
-	for i, v := range vals {
-		want := hook.BinOf(v)
-		for b := 0; b < hook.Bins; b++ {
-			if got, w := hist[i*hook.Bins+b], int32(boolInt(b == want)); got != w {
-				t.Errorf("a=%v (bits %08x): bin %d counts %d, want %d (BinOf %d)", v, math.Float32bits(v), b, got, w, want)
+	flat := make([]float32, L*B*S*N)
+	count := []bool{true, false, false, true} // [B*S]
+	for l := range L {
+		for p := range B * S {
+			for n := range N {
+				v := vals[n]
+				if !count[p] {
+					v = 0.5 // must not be counted
+				}
+				flat[((l*B*S)+p)*N+n] = v
 			}
 		}
-		if got, w := active[i], int32(boolInt(v > 0)); got != w {
-			t.Errorf("a=%v: active %d, want %d", v, got, w)
+	}
+	st := hook.NewStats(L, N, true)
+	accumulate(st, 2, count, tensors.FromFlatDataAndDimensions(flat, L, B, S, N))
+	if st.Tokens != 2 {
+		t.Fatalf("tokens %d, want 2", st.Tokens)
+	}
+	for l := range L {
+		for i, v := range vals {
+			want := hook.BinOf(v)
+			for b := 0; b < hook.Bins; b++ {
+				w := int64(0)
+				if b == want {
+					w = 2
+				}
+				if got := st.Hist[(l*N+i)*hook.Bins+b]; got != w {
+					t.Errorf("layer %d a=%v (bits %08x): bin %d counts %d, want %d (BinOf %d)", l, v, math.Float32bits(v), b, got, w, want)
+				}
+			}
+			if got, w := st.Active[l*N+i], 2*int64(boolInt(v > 0)); got != w {
+				t.Errorf("layer %d a=%v: active %d, want %d", l, v, got, w)
+			}
 		}
 	}
 }

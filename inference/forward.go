@@ -18,7 +18,7 @@ import (
 // compiles once per (batch, length, cache) bucket.
 type variant struct {
 	override  bool // clamp/add inputs at the FFN hook
-	capture   bool // active counts and histograms outputs
+	capture   bool // the FFN activations [L, B, S, N] as an output
 	allLogits bool // logits for every position instead of the last one
 }
 
@@ -31,38 +31,33 @@ type variant struct {
 //	last      [B] int32       index in S of the token whose logits are returned
 //	cacheK/V  L × [B, KVH, T, D] float32
 //	override: clamp [L, N] float32 (1 = clamp), add [L, N] float32, apply [B, S] float32 (1 = edit)
-//	capture:  count [B, S] int32 (1 = count this position)
 //	weights   (see Model.weightNames)
 type stepLayout struct {
-	layers                   int
-	tokens, positions, mask  int
-	write, last, cache       int // cache: first of 2L (K0, V0, K1, V1, ...)
-	clamp, add, apply, count int
-	weights, numInputs       int
-	numOutputs               int
-	outLogits, outCache      int
-	outActive, outHist       int
+	layers                  int
+	tokens, positions, mask int
+	write, last, cache      int // cache: first of 2L (K0, V0, K1, V1, ...)
+	clamp, add, apply       int
+	weights, numInputs      int
+	numOutputs              int
+	outLogits, outCache     int
+	outActs                 int
 }
 
 func newStepLayout(layers int, v variant) stepLayout {
 	s := stepLayout{layers: layers, tokens: 0, positions: 1, mask: 2, write: 3, last: 4, cache: 5}
 	n := s.cache + 2*layers
-	s.clamp, s.add, s.apply, s.count = -1, -1, -1, -1
+	s.clamp, s.add, s.apply = -1, -1, -1
 	if v.override {
 		s.clamp, s.add, s.apply = n, n+1, n+2
 		n += 3
 	}
-	if v.capture {
-		s.count = n
-		n++
-	}
 	s.weights = n
 	s.outLogits, s.outCache = 0, 1
 	s.numOutputs = 1 + 2*layers
-	s.outActive, s.outHist = -1, -1
+	s.outActs = -1
 	if v.capture {
-		s.outActive, s.outHist = s.numOutputs, s.numOutputs+1
-		s.numOutputs += 2
+		s.outActs = s.numOutputs
+		s.numOutputs++
 	}
 	return s
 }
@@ -77,7 +72,7 @@ type layerWeights struct {
 
 // stepGraph builds one forward step over S new tokens with a KV cache of T
 // slots, returning logits, the updated cache and, with capture, the
-// per-layer active counts [L, N] and histograms [L, N, Bins].
+// FFN activations [L, B, S, N] before any edit.
 func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	c := m.Config
 	lay := newStepLayout(c.NumLayers, v)
@@ -102,12 +97,10 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 		if v.override {
 			hk.clamp, hk.add, hk.apply = inputs[lay.clamp], inputs[lay.add], inputs[lay.apply]
 		}
-		if v.capture {
-			hk.count = inputs[lay.count]
-		}
+		hk.capture = v.capture
 	}
 	outCache := make([]*Node, 2*c.NumLayers)
-	var actives, hists []*Node
+	var acts []*Node
 	for l := 0; l < c.NumLayers; l++ {
 		lw := m.layerNodes(w, l)
 		h := rmsNorm(x, lw.attnNorm, c.RMSNormEps)
@@ -120,10 +113,10 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 		gate := linear(h, lw.gate, nil)
 		a := Mul(gate, Logistic(gate))
 		if hk != nil {
-			var act, hist *Node
-			a, act, hist = hk.run(l, a)
-			if act != nil {
-				actives, hists = append(actives, act), append(hists, hist)
+			var captured *Node
+			a, captured = hk.run(l, a)
+			if captured != nil {
+				acts = append(acts, captured)
 			}
 		}
 		up := linear(h, lw.up, nil)
@@ -149,7 +142,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	logits := linear(x, head, nil)
 	outs := append([]*Node{logits}, outCache...)
 	if v.capture {
-		outs = append(outs, Stack(actives, 0), Stack(hists, 0))
+		outs = append(outs, Stack(acts, 0))
 	}
 	return outs
 }

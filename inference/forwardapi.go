@@ -39,8 +39,35 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 	if limit := m.Config.MaxPositions; limit > 0 && maxLen > limit {
 		return nil, fmt.Errorf("inference: a sequence of %d tokens exceeds the model's %d positions", maxLen, limit)
 	}
-	B := len(seqs)
 	S := bucket(maxLen, 8)
+	// With capture the step returns every FFN activation ([L, rows, S, N]
+	// float32): run the rows in groups that keep it under captureBytes.
+	group := len(seqs)
+	if o.Capture != nil {
+		per := S * m.Config.NumLayers * m.Config.IntermediateSize * 4
+		group = max(1, min(group, captureBytes/per))
+	}
+	var out [][]float64
+	if o.LogProbs {
+		out = make([][]float64, 0, len(seqs))
+	}
+	for lo := 0; lo < len(seqs); lo += group {
+		rows := seqs[lo:min(lo+group, len(seqs))]
+		lp, err := m.forwardGroup(ctx, rows, S, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lp...)
+	}
+	return out, nil
+}
+
+// captureBytes bounds the activations one capturing forward step returns.
+const captureBytes = 96 << 20
+
+// forwardGroup runs one padded batch of Forward.
+func (m *Model) forwardGroup(ctx context.Context, seqs [][]int, S int, o ForwardOptions) ([][]float64, error) {
+	B := len(seqs)
 	bt := m.newBatch(B, S)
 	defer bt.free()
 	in := stepIn{rows: seqs, S: S, override: o.Override, allLogits: o.LogProbs}

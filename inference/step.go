@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -75,7 +78,7 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	write := make([]float32, B*S*T)
 	last := make([]int32, B)
 	apply := make([]float32, B*S)
-	count := make([]int32, B*S)
+	count := make([]bool, B*S)
 	ninf := float32(math.Inf(-1))
 	for b := 0; b < B; b++ {
 		row := in.rows[b]
@@ -107,7 +110,7 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 				apply[i] = 1
 			}
 			if in.countRows != nil && in.countRows[b] {
-				count[i] = 1
+				count[i] = true
 				out.tokens++
 			}
 		}
@@ -137,9 +140,6 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		args = append(args, tensors.FromFlatDataAndDimensions(clamp, L, N),
 			tensors.FromFlatDataAndDimensions(add, L, N),
 			tensors.FromFlatDataAndDimensions(apply, B, S))
-	}
-	if in.countRows != nil {
-		args = append(args, tensors.FromFlatDataAndDimensions(count, B, S))
 	}
 	for _, w := range m.weights {
 		args = append(args, w)
@@ -177,32 +177,54 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		out.logits[i] = flat[i*V : (i+1)*V]
 	}
 	if v.capture {
-		accumulate(in.stats, out.tokens, res[lay.outActive], res[lay.outHist])
+		accumulate(in.stats, out.tokens, count, res[lay.outActs])
 	}
 	return out, nil
 }
 
-// accumulate adds a step's capture outputs (active [L, N], hist
-// [L, N, Bins], int32) into s, reading them in place, and frees them.
-func accumulate(s *hook.Stats, tokens int64, active, hist *tensors.Tensor) {
-	defer active.FinalizeAll()
-	defer hist.FinalizeAll()
+// accumulate counts a step's captured activations [L, B, S, N] into s at
+// the positions marked in count [B*S] (active: a > 0; histogram: hook.BinOf,
+// NaN as inactive), reading them in place, layers split over the cores, and
+// frees them.
+func accumulate(s *hook.Stats, tokens int64, count []bool, acts *tensors.Tensor) {
+	defer acts.FinalizeAll()
 	if s == nil {
 		return
 	}
 	s.Tokens += tokens
-	tensors.MustConstFlatData(active, func(flat []int32) {
-		for i, v := range flat {
-			s.Active[i] += int64(v)
+	L, N := s.Layers, s.Neurons
+	tensors.MustConstFlatData(acts, func(flat []float32) {
+		per := len(flat) / L // B*S*N
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		for range min(L, runtime.GOMAXPROCS(0)) {
+			wg.Go(func() {
+				for l := int(next.Add(1)) - 1; l < L; l = int(next.Add(1)) - 1 {
+					layer := flat[l*per : (l+1)*per]
+					active := s.Active[l*N : (l+1)*N]
+					var hist []int64
+					if s.Hist != nil {
+						hist = s.Hist[l*N*hook.Bins : (l+1)*N*hook.Bins]
+					}
+					for p, on := range count {
+						if !on {
+							continue
+						}
+						row := layer[p*N : (p+1)*N]
+						for n, a := range row {
+							if a > 0 {
+								active[n]++
+							}
+							if hist != nil {
+								hist[n*hook.Bins+hook.BinOf(a)]++
+							}
+						}
+					}
+				}
+			})
 		}
+		wg.Wait()
 	})
-	if s.Hist != nil {
-		tensors.MustConstFlatData(hist, func(flat []int32) {
-			for i, v := range flat {
-				s.Hist[i] += int64(v)
-			}
-		})
-	}
 }
 
 // bucket rounds n up to a power of two, at least lo.
