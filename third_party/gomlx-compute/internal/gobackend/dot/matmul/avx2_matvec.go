@@ -91,6 +91,10 @@ func avx2MatVecFloat32Tile(lhs, rhs []float32, b, n, m, k, mStart, mEnd int, out
 	lhsBase := unsafe.Pointer(unsafe.SliceData(lhs[b*n*k:]))
 	rhsBase := unsafe.Pointer(unsafe.SliceData(rhs[b*m*k:]))
 	outBase := output[b*n*m : (b+1)*n*m]
+	// Leave the upper halves of the YMM registers clean: SSE code that runs
+	// next on this thread (math.Exp in Logistic, for one) otherwise pays a
+	// transition penalty on every instruction.
+	defer archsimd.ClearAVXUpperBits()
 	block := mEnd - mStart
 	if n > 2 {
 		block = max(4, (avx2MatVecL2Bytes/(k*4))&^3)
@@ -108,6 +112,16 @@ func avx2MatVecFloat32Tile(lhs, rhs []float32, b, n, m, k, mStart, mEnd int, out
 	}
 }
 
+// avx2DotRows: out[r] = x · w[r*k:(r+1)*k] for r < rows (k%32 == 0).
+//
+//go:noescape
+func avx2DotRows(x, w, out *float32, k, rows int)
+
+// avx2DotRows2: out0[r] = x0 · w[r], out1[r] = x1 · w[r] (k%32 == 0).
+//
+//go:noescape
+func avx2DotRows2(x0, x1, w, out0, out1 *float32, k, rows int)
+
 // avx2Sum4 reduces four accumulators to their four sums, in order.
 func avx2Sum4(a0, a1, a2, a3 archsimd.Float32x8) archsimd.Float32x4 {
 	h := a0.AddPairsGrouped(a1).AddPairsGrouped(a2.AddPairsGrouped(a3))
@@ -119,6 +133,10 @@ func avx2Load8(p unsafe.Pointer) archsimd.Float32x8 { return archsimd.LoadFloat3
 // avx2MatVec1Row: out[j] = x · rhs[j] for j in [mStart, mEnd).
 func avx2MatVec1Row(x, rhs unsafe.Pointer, k, mStart, mEnd int, out []float32) {
 	stride := k * 4
+	if k%32 == 0 && mStart < mEnd {
+		avx2DotRows((*float32)(x), (*float32)(unsafe.Add(rhs, mStart*stride)), &out[mStart], k, mEnd-mStart)
+		return
+	}
 	k8 := k &^ 7
 	j := mStart
 	for ; j+4 <= mEnd; j += 4 {
@@ -159,6 +177,11 @@ func avx2MatVec1Row(x, rhs unsafe.Pointer, k, mStart, mEnd int, out []float32) {
 // each rhs row once for both.
 func avx2MatVec2Rows(x0, x1, rhs unsafe.Pointer, k, mStart, mEnd int, out0, out1 []float32) {
 	stride := k * 4
+	if k%32 == 0 && mStart < mEnd {
+		avx2DotRows2((*float32)(x0), (*float32)(x1), (*float32)(unsafe.Add(rhs, mStart*stride)),
+			&out0[mStart], &out1[mStart], k, mEnd-mStart)
+		return
+	}
 	k8 := k &^ 7
 	j := mStart
 	for ; j+4 <= mEnd && k8 == k; j += 4 {

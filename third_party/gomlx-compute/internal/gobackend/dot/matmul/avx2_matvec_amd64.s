@@ -1,0 +1,130 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+//
+// NPTI Studio patch: the inner loops of avx2_matvec.go. One rhs row at a
+// time, read sequentially with the FMAs taking it straight from memory, so
+// few instructions stand between the loads and the hardware prefetcher
+// streams at the memory bandwidth (an archsimd loop reached ~60% of it).
+
+//go:build amd64 && goexperiment.simd
+
+#include "textflag.h"
+
+// func avx2DotRows(x, w, out *float32, k, rows int)
+//
+// out[r] = x · w[r*k : (r+1)*k] for r < rows; k must be a multiple of 32.
+TEXT ·avx2DotRows(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ out+16(FP), DX
+	MOVQ k+24(FP), CX
+	MOVQ rows+32(FP), BX
+	SHLQ $2, CX
+
+row1:
+	TESTQ BX, BX
+	JZ    done1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+
+inner1:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VMOVUPS     32(SI)(AX*1), Y5
+	VFMADD231PS 32(DI)(AX*1), Y5, Y1
+	VMOVUPS     64(SI)(AX*1), Y6
+	VFMADD231PS 64(DI)(AX*1), Y6, Y2
+	VMOVUPS     96(SI)(AX*1), Y7
+	VFMADD231PS 96(DI)(AX*1), Y7, Y3
+	ADDQ        $128, AX
+	CMPQ        AX, CX
+	JLT         inner1
+
+	VADDPS       Y0, Y1, Y0
+	VADDPS       Y2, Y3, Y2
+	VADDPS       Y0, Y2, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X0, X1, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DX)
+	ADDQ         $4, DX
+	ADDQ         CX, DI
+	DECQ         BX
+	JMP          row1
+
+done1:
+	VZEROUPPER
+	RET
+
+// func avx2DotRows2(x0, x1, w, out0, out1 *float32, k, rows int)
+//
+// out0[r] = x0 · w[r], out1[r] = x1 · w[r]: each row of w read once for
+// both; k must be a multiple of 32.
+TEXT ·avx2DotRows2(SB), NOSPLIT, $0-56
+	MOVQ x0+0(FP), SI
+	MOVQ x1+8(FP), R8
+	MOVQ w+16(FP), DI
+	MOVQ out0+24(FP), DX
+	MOVQ out1+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ rows+48(FP), BX
+	SHLQ $2, CX
+
+row2:
+	TESTQ BX, BX
+	JZ    done2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+
+inner2:
+	VMOVUPS     (DI)(AX*1), Y8
+	VMOVUPS     32(DI)(AX*1), Y9
+	VMOVUPS     64(DI)(AX*1), Y10
+	VMOVUPS     96(DI)(AX*1), Y11
+	VFMADD231PS (SI)(AX*1), Y8, Y0
+	VFMADD231PS 32(SI)(AX*1), Y9, Y1
+	VFMADD231PS 64(SI)(AX*1), Y10, Y2
+	VFMADD231PS 96(SI)(AX*1), Y11, Y3
+	VFMADD231PS (R8)(AX*1), Y8, Y4
+	VFMADD231PS 32(R8)(AX*1), Y9, Y5
+	VFMADD231PS 64(R8)(AX*1), Y10, Y6
+	VFMADD231PS 96(R8)(AX*1), Y11, Y7
+	ADDQ        $128, AX
+	CMPQ        AX, CX
+	JLT         inner2
+
+	VADDPS       Y0, Y1, Y0
+	VADDPS       Y2, Y3, Y2
+	VADDPS       Y0, Y2, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X0, X1, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DX)
+	VADDPS       Y4, Y5, Y4
+	VADDPS       Y6, Y7, Y6
+	VADDPS       Y4, Y6, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X4, X5, X4
+	VHADDPS      X4, X4, X4
+	VHADDPS      X4, X4, X4
+	VMOVSS       X4, (R9)
+	ADDQ         $4, DX
+	ADDQ         $4, R9
+	ADDQ         CX, DI
+	DECQ         BX
+	JMP          row2
+
+done2:
+	VZEROUPPER
+	RET
