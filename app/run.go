@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -48,7 +49,18 @@ func commands() map[string]command {
 // Run is the program entry: it dispatches to a subcommand or opens the GUI,
 // and exits with a non-zero status on error.
 func Run() {
+	tuneGC()
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// tuneGC lowers the garbage collector's growth target unless GOGC is set.
+// Nearly all live memory is model weights in pointer-free buffers, cheap to
+// mark; the default target (the heap may double before a collection) would
+// let transient activations grow the process to twice the model's size.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(10)
+	}
 }
 
 // Main runs the program with args (without the program name) and returns

@@ -9,7 +9,7 @@ import (
 	"github.com/npti-studio/npti/inference/hook"
 )
 
-// TestCaptureBins checks the capture's counting of activations [L, B, S, N]
+// TestCaptureBins checks the capture's counting of activations (one [B, S, N] per layer)
 // against hook.BinOf on every float32 edge, its neighbours and values far
 // out of range, NaN included; positions not marked for counting (padding,
 // prompt tokens outside the scope) must not count at all.
@@ -38,7 +38,11 @@ func TestCaptureBins(t *testing.T) {
 		}
 	}
 	st := hook.NewStats(L, N, true)
-	accumulate(st, 2, count, tensors.FromFlatDataAndDimensions(flat, L, B, S, N))
+	var acts []*tensors.Tensor
+	for l := range L {
+		acts = append(acts, tensors.FromFlatDataAndDimensions(flat[l*B*S*N:(l+1)*B*S*N], B, S, N))
+	}
+	accumulate(st, 2, count, acts)
 	if st.Tokens != 2 {
 		t.Fatalf("tokens %d, want 2", st.Tokens)
 	}

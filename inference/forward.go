@@ -18,7 +18,7 @@ import (
 // compiles once per (batch, length, cache) bucket.
 type variant struct {
 	override  bool // clamp/add inputs at the FFN hook
-	capture   bool // the FFN activations [L, B, S, N] as an output
+	capture   bool // the FFN activations [B, S, N] of each layer as outputs
 	allLogits bool // logits for every position instead of the last one
 }
 
@@ -57,7 +57,7 @@ func newStepLayout(layers int, v variant) stepLayout {
 	s.outActs = -1
 	if v.capture {
 		s.outActs = s.numOutputs
-		s.numOutputs++
+		s.numOutputs += layers
 	}
 	return s
 }
@@ -72,7 +72,7 @@ type layerWeights struct {
 
 // stepGraph builds one forward step over S new tokens with a KV cache of T
 // slots, returning logits, the updated cache and, with capture, the
-// FFN activations [L, B, S, N] before any edit.
+// FFN activations before any edit, one [B, S, N] output per layer.
 func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	c := m.Config
 	lay := newStepLayout(c.NumLayers, v)
@@ -142,7 +142,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	logits := linear(x, head, nil)
 	outs := append([]*Node{logits}, outCache...)
 	if v.capture {
-		outs = append(outs, Stack(acts, 0))
+		outs = append(outs, acts...) // one output per layer: no stacked copy
 	}
 	return outs
 }

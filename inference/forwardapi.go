@@ -63,7 +63,7 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 }
 
 // captureBytes bounds the activations one capturing forward step returns.
-const captureBytes = 96 << 20
+const captureBytes = 48 << 20
 
 // forwardGroup runs one padded batch of Forward.
 func (m *Model) forwardGroup(ctx context.Context, seqs [][]int, S int, o ForwardOptions) ([][]float64, error) {

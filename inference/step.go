@@ -177,41 +177,42 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		out.logits[i] = flat[i*V : (i+1)*V]
 	}
 	if v.capture {
-		accumulate(in.stats, out.tokens, count, res[lay.outActs])
+		accumulate(in.stats, out.tokens, count, res[lay.outActs:lay.outActs+L])
 	}
 	return out, nil
 }
 
-// accumulate counts a step's captured activations [L, B, S, N] into s at
-// the positions marked in count [B*S] (active: a > 0; histogram: hook.BinOf,
-// NaN as inactive), reading them in place, layers split over the cores, and
-// frees them.
-func accumulate(s *hook.Stats, tokens int64, count []bool, acts *tensors.Tensor) {
-	defer acts.FinalizeAll()
+// accumulate counts a step's captured activations (one [B, S, N] tensor
+// per layer) into s at the positions marked in count [B*S] (active: a > 0;
+// histogram: hook.BinOf, NaN as inactive), reading them in place, layers
+// split over the cores, and frees them.
+func accumulate(s *hook.Stats, tokens int64, count []bool, acts []*tensors.Tensor) {
+	defer func() {
+		for _, t := range acts {
+			_ = t.FinalizeAll()
+		}
+	}()
 	if s == nil {
 		return
 	}
 	s.Tokens += tokens
-	L, N := s.Layers, s.Neurons
-	tensors.MustConstFlatData(acts, func(flat []float32) {
-		per := len(flat) / L // B*S*N
-		var wg sync.WaitGroup
-		var next atomic.Int64
-		for range min(L, runtime.GOMAXPROCS(0)) {
-			wg.Go(func() {
-				for l := int(next.Add(1)) - 1; l < L; l = int(next.Add(1)) - 1 {
-					layer := flat[l*per : (l+1)*per]
-					active := s.Active[l*N : (l+1)*N]
-					var hist []int64
-					if s.Hist != nil {
-						hist = s.Hist[l*N*hook.Bins : (l+1)*N*hook.Bins]
-					}
+	N := s.Neurons
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range min(len(acts), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for l := int(next.Add(1)) - 1; l < len(acts); l = int(next.Add(1)) - 1 {
+				active := s.Active[l*N : (l+1)*N]
+				var hist []int64
+				if s.Hist != nil {
+					hist = s.Hist[l*N*hook.Bins : (l+1)*N*hook.Bins]
+				}
+				tensors.MustConstFlatData(acts[l], func(layer []float32) {
 					for p, on := range count {
 						if !on {
 							continue
 						}
-						row := layer[p*N : (p+1)*N]
-						for n, a := range row {
+						for n, a := range layer[p*N : (p+1)*N] {
 							if a > 0 {
 								active[n]++
 							}
@@ -220,11 +221,11 @@ func accumulate(s *hook.Stats, tokens int64, count []bool, acts *tensors.Tensor)
 							}
 						}
 					}
-				}
-			})
-		}
-		wg.Wait()
-	})
+				})
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // bucket rounds n up to a power of two, at least lo.
