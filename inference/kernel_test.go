@@ -14,8 +14,9 @@ import (
 // a float64 loop, at the shapes the engine produces and at ragged ones: the
 // patched matrix-vector kernel of the Go backend (few lhs rows, any size;
 // small transposed products such as attention scores) with odd row counts,
-// rhs rows not a multiple of 4, contracting sizes not a multiple of 8,
-// batches, and sizes large enough to split over workers.
+// rhs rows not a multiple of 4, contracting sizes not a multiple of 8 or
+// 32, batches, and sizes large enough to split over workers; and the packed
+// GEMM with its re-tuned panel sizes.
 func TestDotTransposedKernels(t *testing.T) {
 	be, err := newBackend("")
 	if err != nil {
@@ -26,6 +27,8 @@ func TestDotTransposedKernels(t *testing.T) {
 		{1, 1, 1, 1}, {1, 1, 7, 13}, {1, 1, 49152 / 8, 576}, {2, 1, 768, 576}, {1, 2, 1536, 576},
 		{1, 2, 577, 35}, {1, 3, 301, 64}, {1, 4, 1000, 1536}, {3, 5, 129, 72}, {12, 384, 128, 64},
 		{6, 17, 95, 9}, {1, 2, 5, 8},
+		// The packed GEMM (prefill), with and without ragged edges.
+		{1, 256, 576, 576}, {1, 301, 197, 1536}, {2, 130, 1536, 100},
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, c := range cases {

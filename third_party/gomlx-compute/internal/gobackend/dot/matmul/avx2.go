@@ -19,8 +19,8 @@ var (
 	AVX2ParamsFloat32 = CacheParams{
 		LHSL1KernelRows:      4,   // Mr: Uses 4 YMM registers for accumulation rows, this number must be a multiple of 4
 		RHSL1KernelCols:      16,  // Nr: Uses 2 YMM registers for accumulation cols, each holds 8 values
-		PanelContractingSize: 128, // Kc: A strip fits in L1 cache
-		LHSPanelCrossSize:    24,  // Mc: Fits in L2 cache (multiple of LHSL1KernelRows)
+		PanelContractingSize: 384, // Kc: NPTI Studio patch (was 128): measured best for prefill on Zen AVX2
+		LHSPanelCrossSize:    96,  // Mc: NPTI Studio patch (was 24)
 		RHSPanelCrossSize:    512, // Nc: Fits in L3 cache (multiple of RHSL1KernelCols)
 	}
 
