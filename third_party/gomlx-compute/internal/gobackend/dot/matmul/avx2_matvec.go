@@ -192,6 +192,12 @@ func avx2DotRows(x, w, out *float32, k, rows int)
 //go:noescape
 func avx2DotRows2(x0, x1, w, out0, out1 *float32, k, rows int)
 
+// avx2Kernel4x16 stores the 4×16 product of a packed [k][4] lhs panel and a
+// packed [k][16] rhs panel at out, rows outStride floats apart.
+//
+//go:noescape
+func avx2Kernel4x16(lhs, rhs, out *float32, outStride, k int)
+
 // avx2Sum4 reduces four accumulators to their four sums, in order.
 func avx2Sum4(a0, a1, a2, a3 archsimd.Float32x8) archsimd.Float32x4 {
 	h := a0.AddPairsGrouped(a1).AddPairsGrouped(a2.AddPairsGrouped(a3))

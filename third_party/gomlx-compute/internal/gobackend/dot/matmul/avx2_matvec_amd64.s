@@ -128,3 +128,62 @@ inner2:
 done2:
 	VZEROUPPER
 	RET
+
+// func avx2Kernel4x16(lhs, rhs, out *float32, outStride, k int)
+//
+// The packed GEMM's micro-kernel: lhs is a packed [k][4] panel, rhs a
+// packed [k][16] panel; the 4×16 product is stored (not added) at out, rows
+// outStride floats apart. Eight accumulators, broadcasts and FMAs straight
+// from the packed panels.
+TEXT ·avx2Kernel4x16(SB), NOSPLIT, $0-40
+	MOVQ lhs+0(FP), SI
+	MOVQ rhs+8(FP), DI
+	MOVQ out+16(FP), DX
+	MOVQ outStride+24(FP), R8
+	MOVQ k+32(FP), CX
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  CX, CX
+	JZ     store4x16
+
+loop4x16:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(SI), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS 8(SI), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS 12(SI), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $64, DI
+	ADDQ         $16, SI
+	DECQ         CX
+	JNZ          loop4x16
+
+store4x16:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
