@@ -44,6 +44,34 @@ type FunctionExecutable struct {
 
 	// ExecutionBuffersPool allows reuse of execution buffers.
 	ExecutionBuffersPool sync.Pool
+
+	// NPTI Studio patch: whether every computed value is small (see isSmall).
+	smallOnce sync.Once
+	small     bool
+}
+
+// smallGraphElements is the largest computed value (in elements) of a graph
+// that the dynamic mode runs sequentially: a decode step's ops take a few
+// microseconds each, less than handing them to other goroutines costs (its
+// matrix products still use every core through their own kernels).
+const smallGraphElements = 1 << 18
+
+// isSmall reports whether no op of the function outputs more than
+// smallGraphElements values (parameters and constants do not count).
+func (fe *FunctionExecutable) isSmall() bool {
+	fe.smallOnce.Do(func() {
+		fe.small = true
+		for _, node := range fe.Function.Nodes {
+			if node.OpType == compute.OpTypeParameter || node.OpType == compute.OpTypeConstant {
+				continue
+			}
+			if node.Shape.Size() > smallGraphElements {
+				fe.small = false
+				return
+			}
+		}
+	})
+	return fe.small
 }
 
 // newFunctionExecutable creates a FunctionExecutable for the given function.
@@ -223,7 +251,7 @@ func (fe *FunctionExecutable) Execute(backend *Backend, inputs []*Buffer, donate
 	// Decide execution mode
 	executionMode := backend.OpsExecutionType
 	if executionMode == OpsExecutionDynamic {
-		if backend.NumLiveExecutions.Load() <= 1 {
+		if backend.NumLiveExecutions.Load() <= 1 && !fe.isSmall() { // NPTI Studio patch: && !isSmall
 			executionMode = OpsExecutionParallel
 		} else {
 			executionMode = OpsExecutionSequential
