@@ -65,9 +65,9 @@ func newStepLayout(layers int, v variant) stepLayout {
 // layerWeights are the graph nodes of one decoder layer.
 type layerWeights struct {
 	attnNorm, ffnNorm *Node // [H]
-	q, k, v, o        *Node // [NH*D, H], [KVH*D, H], [KVH*D, H], [H, NH*D]
-	qb, kb, vb        *Node // [NH*D], [KVH*D], [KVH*D] or nil
-	gate, up, down    *Node // [N, H], [N, H], [H, N]
+	qkv, o            *Node // [(NH+2·KVH)·D, H] (q, k, v rows), [H, NH·D]
+	qkvb              *Node // [(NH+2·KVH)·D] or nil
+	gateUp, down      *Node // [2N, H] (gate, up rows), [H, N]
 }
 
 // stepGraph builds one forward step over S new tokens with a KV cache of T
@@ -110,7 +110,9 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 		x = Add(x, attn)
 		h = rmsNorm(x, lw.ffnNorm, c.RMSNormEps)
 		// FFN: a = SiLU(h·W_gate) [B, S, N], the hooked activation.
-		gate := linear(h, lw.gate, nil)
+		N := c.IntermediateSize
+		gateUp := linear(h, lw.gateUp, nil) // [B, S, 2N]
+		gate := SliceAxis(gateUp, -1, AxisRange(0, N))
 		a := Mul(gate, Logistic(gate))
 		if hk != nil {
 			var captured *Node
@@ -119,7 +121,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 				acts = append(acts, captured)
 			}
 		}
-		up := linear(h, lw.up, nil)
+		up := SliceAxis(gateUp, -1, AxisRange(N, 2*N))
 		x = Add(x, linear(Mul(a, up), lw.down, nil))
 	}
 	_ = B
@@ -151,9 +153,9 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 func (m *Model) layerNodes(w []*Node, l int) layerWeights {
 	per := m.perLayer()
 	b := w[1+l*per:]
-	lw := layerWeights{attnNorm: b[0], q: b[1], k: b[2], v: b[3], o: b[4], ffnNorm: b[5], gate: b[6], up: b[7], down: b[8]}
+	lw := layerWeights{attnNorm: b[0], qkv: b[1], o: b[2], ffnNorm: b[3], gateUp: b[4], down: b[5]}
 	if m.Config.AttentionBias {
-		lw.qb, lw.kb, lw.vb = b[9], b[10], b[11]
+		lw.qkvb = b[6]
 	}
 	return lw
 }
@@ -166,9 +168,10 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, cache
 	heads := func(x *Node, n int) *Node { // [B, S, n*D] → [B, n, S, D]
 		return Transpose(Reshape(x, B, S, n, D), 1, 2)
 	}
-	q := rope(heads(linear(h, lw.q, lw.qb), NH), cos, sin)
-	k := rope(heads(linear(h, lw.k, lw.kb), KVH), cos, sin)
-	v := heads(linear(h, lw.v, lw.vb), KVH)
+	qkv := linear(h, lw.qkv, lw.qkvb) // [B, S, (NH+2·KVH)·D]
+	q := rope(heads(SliceAxis(qkv, -1, AxisRange(0, NH*D)), NH), cos, sin)
+	k := rope(heads(SliceAxis(qkv, -1, AxisRange(NH*D, (NH+KVH)*D)), KVH), cos, sin)
+	v := heads(SliceAxis(qkv, -1, AxisRange((NH+KVH)*D, (NH+2*KVH)*D)), KVH)
 
 	kc, vc = updateCache(cacheK, k, write), updateCache(cacheV, v, write)
 

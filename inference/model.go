@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -92,23 +93,50 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m.invFreq = ropeInvFreq(m.Config)
-	for _, name := range m.weightNames() {
-		vals, dims, err := src(name)
+	for _, slot := range m.weightSlots() {
+		vals, dims, err := loadSlot(src, slot)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		for _, v := range vals {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("%s: tensor %q holds NaN or Inf", path, name)
-			}
-		}
 		wt, err := onBackend(be, vals, chunkedDims(dims))
 		if err != nil {
-			return nil, fmt.Errorf("%s: moving %q to the backend: %w", path, name, err)
+			return nil, fmt.Errorf("%s: moving %q to the backend: %w", path, slot[0], err)
 		}
 		m.weights = append(m.weights, wt)
 	}
 	return m, nil
+}
+
+// loadSlot reads the tensors of one weight slot, checked for NaN and Inf,
+// and joins several along their first axis (their other axes must agree).
+func loadSlot(src weightSource, slot []string) ([]float32, []int, error) {
+	var vals []float32
+	var dims []int
+	for _, name := range slot {
+		v, d, err := src(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, nil, fmt.Errorf("tensor %q holds NaN or Inf", name)
+			}
+		}
+		if len(slot) == 1 {
+			return v, d, nil
+		}
+		if dims == nil {
+			dims = append([]int{}, d...)
+			vals = make([]float32, 0, len(v)*len(slot))
+		} else {
+			if len(d) != len(dims) || len(d) == 0 || !slices.Equal(d[1:], dims[1:]) {
+				return nil, nil, fmt.Errorf("tensor %q has shape %v, which cannot be joined to %q's %v", name, d, slot[0], dims)
+			}
+			dims[0] += d[0]
+		}
+		vals = append(vals, v...)
+	}
+	return vals, dims, nil
 }
 
 // onBackend copies vals into a tensor of the given dimensions held by the
@@ -127,28 +155,16 @@ func onBackend(be compute.Backend, vals []float32, dims []int) (*tensors.Tensor,
 	return wt, err
 }
 
-// chunkElems bounds the elements of one row chunk of a weight matrix:
-// a product of up to 4 rows against a chunk stays below the Go backend's
-// threshold (4 Mi multiply-adds) for its small, batch-parallel matmul
-// kernel, instead of the packing kernel that copies the whole weight.
-const chunkElems = 1 << 20
-
-// chunkedDims is the layout a matrix [out, in] is held in: [P, out/P, in]
-// (the same flat data), with P ≥ 2 row chunks where out allows, so a
-// matrix-vector product runs as a batch of P products, one per core.
+// chunkedDims is the layout a matrix [out, in] is held in: [1, out, in]
+// (the same flat data). The leading axis once split the rows into chunks
+// so that the Go backend spread a matrix-vector product over its workers;
+// its patched kernel does that itself now, and linear still accepts any
+// number of chunks.
 func chunkedDims(dims []int) []int {
 	if len(dims) != 2 {
 		return dims
 	}
-	out, in := dims[0], dims[1]
-	p := max(2, (out*in+chunkElems-1)/chunkElems)
-	for p < out && out%p != 0 {
-		p++
-	}
-	if p > out || out%p != 0 {
-		p = 1
-	}
-	return []int{p, out / p, in}
+	return []int{1, dims[0], dims[1]}
 }
 
 // newBackend creates the GoMLX backend: config, else $GOMLX_BACKEND, else "go".
@@ -217,35 +233,37 @@ func (m *Model) checkConfig() error {
 	return nil
 }
 
-// perLayer is the number of weight tensors of one layer.
+// perLayer is the number of weight slots of one layer.
 func (m *Model) perLayer() int {
 	if m.Config.AttentionBias {
-		return 12
+		return 7
 	}
-	return 9
+	return 6
 }
 
-// weightNames lists the checkpoint tensors in graph-input order: the
-// embedding, per layer (attn norm, q, k, v, o, ffn norm, gate, up, down,
-// [q, k, v biases]), the final norm and, when untied, the LM head.
-func (m *Model) weightNames() []string {
+// weightSlots lists the graph's weight inputs in order, each the checkpoint
+// tensors it joins along the first axis: the embedding, per layer (attn
+// norm, q+k+v, o, ffn norm, gate+up, down, [q+k+v biases]), the final norm
+// and, when untied, the LM head. Joined projections make one matrix-vector
+// product per group in a decode step instead of three or two.
+func (m *Model) weightSlots() [][]string {
 	c := m.Config
-	names := []string{"model.embed_tokens.weight"}
+	slots := [][]string{{"model.embed_tokens.weight"}}
 	for l := 0; l < c.NumLayers; l++ {
 		p := fmt.Sprintf("model.layers.%d.", l)
-		names = append(names, p+"input_layernorm.weight",
-			p+"self_attn.q_proj.weight", p+"self_attn.k_proj.weight", p+"self_attn.v_proj.weight",
-			p+"self_attn.o_proj.weight", p+"post_attention_layernorm.weight",
-			p+"mlp.gate_proj.weight", p+"mlp.up_proj.weight", p+"mlp.down_proj.weight")
+		slots = append(slots, []string{p + "input_layernorm.weight"},
+			[]string{p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"},
+			[]string{p + "self_attn.o_proj.weight"}, []string{p + "post_attention_layernorm.weight"},
+			[]string{p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, []string{p + "mlp.down_proj.weight"})
 		if c.AttentionBias {
-			names = append(names, p+"self_attn.q_proj.bias", p+"self_attn.k_proj.bias", p+"self_attn.v_proj.bias")
+			slots = append(slots, []string{p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias"})
 		}
 	}
-	names = append(names, "model.norm.weight")
+	slots = append(slots, []string{"model.norm.weight"})
 	if !c.TieWordEmbeddings {
-		names = append(names, "lm_head.weight")
+		slots = append(slots, []string{"lm_head.weight"})
 	}
-	return names
+	return slots
 }
 
 // ropeInvFreq computes the RoPE inverse frequencies in float32 the way HF
