@@ -51,6 +51,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	budgetHeap(m.WeightBytes())
 	r, err := benchModel(ctx, m, *batch, *length, *decode)
 	if err != nil {
 		return err

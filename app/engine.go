@@ -36,6 +36,7 @@ func loadModel(path, backend string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	budgetHeap(m.WeightBytes())
 	dir := m.Path
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		dir = filepath.Dir(dir)

@@ -49,18 +49,20 @@ func commands() map[string]command {
 // Run is the program entry: it dispatches to a subcommand or opens the GUI,
 // and exits with a non-zero status on error.
 func Run() {
-	tuneGC()
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// tuneGC lowers the garbage collector's growth target unless GOGC is set.
-// Nearly all live memory is model weights in pointer-free buffers, cheap to
-// mark; the default target (the heap may double before a collection) would
-// let transient activations grow the process to twice the model's size.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(10)
+// budgetHeap bounds the Go heap once a model is loaded, unless GOMEMLIMIT
+// is set. The weights live outside the heap (the patched Go backend maps
+// them), so the collector's default target (collect when the heap has
+// doubled) would leave transient activations and statistics unbounded,
+// while a low GOGC would collect on every decode step. A soft limit of 40%
+// of the weights (at least 192 MiB) keeps the process near 1.5× the model.
+func budgetHeap(weightBytes int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
 	}
+	debug.SetMemoryLimit(max(192<<20, weightBytes*2/5))
 }
 
 // Main runs the program with args (without the program name) and returns

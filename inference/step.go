@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/npti-studio/npti/inference/hook"
@@ -122,9 +123,18 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		tensors.FromFlatDataAndDimensions(write, B, S, T),
 		tensors.FromFlatDataAndDimensions(last, B),
 	}
+	// The cache is donated: the backend updates it in place (no copy of
+	// the whole cache per step, no new buffers for the collector). From
+	// here on the old cache tensors are spent, whatever the outcome.
 	for _, t := range bt.cache {
-		args = append(args, t)
+		d, err := graph.DonateTensorBuffer(t, m.backend, 0)
+		if err != nil {
+			return out, fmt.Errorf("inference: donating the KV cache: %w", err)
+		}
+		args = append(args, d)
 	}
+	donated := bt.cache
+	bt.cache = nil
 	L, N := c.NumLayers, c.IntermediateSize
 	if in.override != nil {
 		clamp := make([]float32, L*N)
@@ -148,7 +158,7 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		for _, a := range args[:5] {
 			_ = a.(*tensors.Tensor).FinalizeAll()
 		}
-		for _, a := range args[5+len(bt.cache) : len(args)-len(m.weights)] {
+		for _, a := range args[5+2*L : len(args)-len(m.weights)] {
 			_ = a.(*tensors.Tensor).FinalizeAll()
 		}
 	}()
@@ -157,9 +167,8 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		return out, fmt.Errorf("inference: %w", err)
 	}
 	lay := newStepLayout(L, v)
-	old := bt.cache
 	bt.cache = res[lay.outCache : lay.outCache+2*L]
-	for _, t := range old {
+	for _, t := range donated {
 		_ = t.FinalizeAll()
 	}
 	for b := range in.rows {

@@ -445,6 +445,9 @@ func (b *Backend) NewSharedBuffer(deviceNum compute.DeviceNum, shape shapes.Shap
 			errors.Errorf("backend (%s) only supports deviceNum 0, cannot create buffer on deviceNum %d (shape=%s)",
 				b.Name(), deviceNum, shape)
 	}
+	if goBuffer := b.newOffHeapBuffer(shape); goBuffer != nil { // NPTI Studio patch
+		return goBuffer, goBuffer.Flat, nil
+	}
 	goBuffer := b.NewBuffer(shape)
 	if goBuffer == nil {
 		return nil, nil, errors.WithStack(ErrBackendAlreadyFinalized)
