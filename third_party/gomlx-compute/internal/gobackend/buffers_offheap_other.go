@@ -1,8 +1,8 @@
 // Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
 //
-// NPTI Studio patch: see buffers_offheap_unix.go.
+// NPTI Studio patch: see buffers_offheap_linux.go.
 
-//go:build !unix
+//go:build !linux
 
 package gobackend
 

@@ -3,7 +3,7 @@
 // NPTI Studio patch: large user-fed buffers (model weights) live outside
 // the Go heap.
 
-//go:build unix
+//go:build linux
 
 package gobackend
 
