@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -59,7 +60,7 @@ func Run() {
 // while a low GOGC would collect on every decode step. A soft limit of 40%
 // of the weights (at least 192 MiB) keeps the process near 1.5× the model.
 func budgetHeap(weightBytes int64) {
-	if os.Getenv("GOMEMLIMIT") != "" {
+	if os.Getenv("GOMEMLIMIT") != "" || runtime.GOOS != "linux" { // elsewhere the weights are on the heap
 		return
 	}
 	debug.SetMemoryLimit(max(192<<20, weightBytes*2/5))
