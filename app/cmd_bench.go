@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,12 +35,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batch := fs.Int("batch", 4, "prefill batch size")
 	length := fs.Int("length", 128, "prefill length per sequence")
 	decode := fs.Int("decode-tokens", 64, "greedy decode tokens (batch 1)")
+	runs := fs.Int("runs", 3, "timed runs of each measurement; the median is reported (this machine's speed varies from run to run)")
 	asJSON := fs.Bool("json", false, `print {"prefill_tok_s", "decode_tok_s", "peak_rss_mb", "backend"}`)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if (*model == "") == (*shape == "") {
 		return errors.New("need exactly one of --model or --shape")
+	}
+	if *runs < 1 || *batch < 1 || *length < 1 || *decode < 2 {
+		return errors.New("--runs, --batch and --length must be at least 1, --decode-tokens at least 2")
 	}
 	var m *inference.Model
 	var err error
@@ -52,7 +57,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	budgetHeap(m.WeightBytes())
-	r, err := benchModel(ctx, m, *batch, *length, *decode)
+	r, err := benchModel(ctx, m, *batch, *length, *decode, *runs)
 	if err != nil {
 		return err
 	}
@@ -65,8 +70,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // benchModel measures prefill with NPTI capture and greedy decode. Each
-// measurement runs once untimed first, so compilation is not counted.
-func benchModel(ctx context.Context, m *inference.Model, batch, length, decode int) (benchResult, error) {
+// measurement runs once untimed first, so compilation is not counted, then
+// runs times; the medians are reported.
+func benchModel(ctx context.Context, m *inference.Model, batch, length, decode, runs int) (benchResult, error) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	seqs := make([][]int, batch)
 	for b := range seqs {
@@ -84,11 +90,15 @@ func benchModel(ctx context.Context, m *inference.Model, batch, length, decode i
 	if err := prefill(); err != nil {
 		return r, err
 	}
-	t0 := time.Now()
-	if err := prefill(); err != nil {
-		return r, err
+	var pre []float64
+	for range runs {
+		t0 := time.Now()
+		if err := prefill(); err != nil {
+			return r, err
+		}
+		pre = append(pre, float64(batch*length)/time.Since(t0).Seconds())
 	}
-	r.PrefillTokS = float64(batch*length) / time.Since(t0).Seconds()
+	r.PrefillTokS = median(pre)
 
 	// Decode: the time from the first generated token (the end of the
 	// prefill) to the last, over decode-1 decode steps of one graph shape.
@@ -108,15 +118,32 @@ func benchModel(ctx context.Context, m *inference.Model, batch, length, decode i
 	if _, err := gen(); err != nil { // compiles the decode graphs
 		return r, err
 	}
-	d, err := gen()
-	if err != nil {
-		return r, err
+	var dec []float64
+	for range runs {
+		d, err := gen()
+		if err != nil {
+			return r, err
+		}
+		if d > 0 {
+			dec = append(dec, float64(decode-1)/d.Seconds())
+		}
 	}
-	if decode > 1 && d > 0 {
-		r.DecodeTokS = float64(decode-1) / d.Seconds()
-	}
+	r.DecodeTokS = median(dec)
 	r.PeakRSSMB = peakRSSMB()
 	return r, nil
+}
+
+// median of xs (0 for none).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
 }
 
 // peakRSSMB reads the peak resident set size (VmHWM) of this process.
