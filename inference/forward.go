@@ -190,9 +190,11 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, cache
 func updateCache(cache, x, write *Node) *Node {
 	S := x.Shape().Dimensions[2]
 	if S == 1 {
-		sel := GreaterThan(InsertAxes(write, 1), ScalarZero(write.Graph(), dtypes.Float32)) // [B, 1, 1, T]
-		sel = BroadcastToDims(Transpose(sel, 2, 3), cache.Shape().Dimensions...)            // [B, 1, T, 1] → [B, KVH, T, D]
-		return Where(sel, BroadcastToDims(x, cache.Shape().Dimensions...), cache)
+		// A slot is written once, and caches start at zero: adding the new
+		// entry at its one-hot slot is writing it, in one pass less than a
+		// select (padding rows add zeros).
+		B, T := write.Shape().Dimensions[0], write.Shape().Dimensions[2]
+		return Add(cache, Mul(Reshape(write, B, 1, T, 1), x)) // [B, 1, T, 1] · [B, KVH, 1, D]
 	}
 	written := ReduceSum(write, 1)               // [B, T]: 1 where a slot is written
 	keep := OneMinus(InsertAxes(written, 1, -1)) // [B, 1, T, 1]
