@@ -36,6 +36,3 @@ var GetBackend = sync.OnceValue(func() compute.Backend {
 func New(config string) (compute.Backend, error) {
 	return gobackend.New(config)
 }
-
-// DbgDump prints per-op timings (temporary).
-func DbgDump() { gobackend.DbgDump() }
