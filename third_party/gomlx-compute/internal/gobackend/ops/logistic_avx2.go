@@ -35,7 +35,8 @@ func logisticFloat32SIMD(inputs, outputs []float32) bool {
 	)
 	b := archsimd.BroadcastFloat32x8
 	lo, hi := b(-maxLogF), b(maxLogF)
-	half, one := b(0.5), b(1)
+	half, one, tiny := b(0.5), b(1), b(-87)
+	subnormal := false
 	n := len(inputs)
 	i := 0
 	for ; i+8 <= n; i += 8 {
@@ -51,13 +52,18 @@ func logisticFloat32SIMD(inputs, outputs []float32) bool {
 		e := p.Mul(g.Mul(g)).Add(g).Add(one)
 		scale := z.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
 		one.Div(one.Add(e.Mul(scale))).Store((*[8]float32)(unsafe.Pointer(&outputs[i])))
-		for j, v := range inputs[i : i+8] {
-			if v < -87 { // the result is subnormal: the exact path
-				outputs[i+j] = logisticScalar32(v)
+		if x.Less(tiny).ToBits() != 0 {
+			subnormal = true
+		}
+	}
+	archsimd.ClearAVXUpperBits() // before any SSE code below or after
+	if subnormal { // results below float32's normal range: the exact path
+		for j, v := range inputs[:i] {
+			if v < -87 {
+				outputs[j] = logisticScalar32(v)
 			}
 		}
 	}
-	archsimd.ClearAVXUpperBits()
 	for ; i < n; i++ {
 		outputs[i] = logisticScalar32(inputs[i])
 	}
