@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/npti-studio/npti/analysis"
 	"github.com/npti-studio/npti/inference"
@@ -35,23 +34,26 @@ func (w wordRunner) Tokenize(text string, special bool) ([]int, error) {
 
 func (w wordRunner) Detokenize([]int) string { return "" }
 
-// TestIdentifyThroughput measures identification speed (items/min,
-// tokens/s) on a model of a named shape with random weights. It runs only
-// when NPTI_THROUGHPUT names the shape (e.g. smollm2-135m, persona-tiny);
+// BenchmarkIdentifyThroughput measures identification speed (items/min,
+// tokens/s) with `npti identify`'s code path on a model with random
+// weights: the SmolLM2-135M shape, or the shape NPTI_THROUGHPUT names;
 // NPTI_THROUGHPUT_MODE picks the mode (default teacher).
-func TestIdentifyThroughput(t *testing.T) {
+//
+//	GOEXPERIMENT=simd go test -run x -bench IdentifyThroughput -benchtime 1x ./app/
+func BenchmarkIdentifyThroughput(b *testing.B) {
 	shape := os.Getenv("NPTI_THROUGHPUT")
 	if shape == "" {
-		t.Skip("set NPTI_THROUGHPUT=smollm2-135m to measure")
+		shape = "smollm2-135m"
 	}
 	m, err := inference.Synthesize(shape, 1, inference.Options{})
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
+	defer m.Close()
 	r := wordRunner{newRunner(&loaded{model: m}), m.Config.VocabSize}
 	bench, err := analysis.LoadBench(resources.Probes(), ".")
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	mode := os.Getenv("NPTI_THROUGHPUT_MODE")
 	if mode == "" {
@@ -59,11 +61,12 @@ func TestIdentifyThroughput(t *testing.T) {
 	}
 	req := analysis.IdentifyRequest{Mode: mode, Bench: bench, Lines: [2]int{0, 16}, Questions: 8, MaxNewTokens: 64,
 		Aspects: []analysis.Aspect{{Trait: analysis.Extraversion, Pole: analysis.High}}}
-	start := time.Now()
 	var last analysis.Progress
-	if _, err := analysis.Identify(context.Background(), r, req, func(p analysis.Progress) { last = p }); err != nil {
-		t.Fatal(err)
+	for b.Loop() {
+		if _, err := analysis.Identify(context.Background(), r, req, func(p analysis.Progress) { last = p }); err != nil {
+			b.Fatal(err)
+		}
 	}
-	t.Logf("%s %s: %d items, %d tokens in %s: %.1f items/min, %.0f tok/s", shape, mode, last.Done, last.Tokens,
-		time.Since(start).Round(time.Millisecond), last.Rate(), last.TokensPerSecond())
+	b.ReportMetric(last.Rate(), "items/min")
+	b.ReportMetric(last.TokensPerSecond(), "tok/s")
 }
