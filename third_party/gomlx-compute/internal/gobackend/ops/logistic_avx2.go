@@ -33,24 +33,31 @@ func logisticFloat32SIMD(inputs, outputs []float32) bool {
 		p3      = 1.6666665459e-1
 		p2      = 5.0000001201e-1
 	)
+	// Every constant is broadcast once, before the loop: Go materializes a
+	// float constant with a (legacy SSE) MOVSS, which inside an AVX loop
+	// pays the SSE/AVX transition penalty at every use (here 20× slower).
+	archsimd.ClearAVXUpperBits()
 	b := archsimd.BroadcastFloat32x8
 	lo, hi := b(-maxLogF), b(maxLogF)
-	half, one, tiny := b(0.5), b(1), b(-87)
+	half, one, tiny, zero := b(0.5), b(1), b(-87), b(0)
+	cLog2E, cLn2Hi, cLn2Lo := b(log2E), b(ln2Hi), b(ln2Lo)
+	c7, c6, c5, c4, c3, c2 := b(p7), b(p6), b(p5), b(p4), b(p3), b(p2)
+	bias := archsimd.BroadcastInt32x8(127)
 	subnormal := false
 	n := len(inputs)
 	i := 0
 	for ; i+8 <= n; i += 8 {
 		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Pointer(&inputs[i])))
-		t := b(0).Sub(x).Max(lo).Min(hi) // -x, clamped
-		z := t.MulAdd(b(log2E), half).Floor()
-		g := t.Sub(z.Mul(b(ln2Hi))).Sub(z.Mul(b(ln2Lo)))
-		p := g.MulAdd(b(p7), b(p6))
-		p = p.MulAdd(g, b(p5))
-		p = p.MulAdd(g, b(p4))
-		p = p.MulAdd(g, b(p3))
-		p = p.MulAdd(g, b(p2))
+		t := zero.Sub(x).Max(lo).Min(hi) // -x, clamped
+		z := t.MulAdd(cLog2E, half).Floor()
+		g := t.Sub(z.Mul(cLn2Hi)).Sub(z.Mul(cLn2Lo))
+		p := g.MulAdd(c7, c6)
+		p = p.MulAdd(g, c5)
+		p = p.MulAdd(g, c4)
+		p = p.MulAdd(g, c3)
+		p = p.MulAdd(g, c2)
 		e := p.Mul(g.Mul(g)).Add(g).Add(one)
-		scale := z.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
+		scale := z.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8()
 		one.Div(one.Add(e.Mul(scale))).Store((*[8]float32)(unsafe.Pointer(&outputs[i])))
 		if x.Less(tiny).ToBits() != 0 {
 			subnormal = true
