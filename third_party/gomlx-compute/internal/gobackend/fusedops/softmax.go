@@ -59,7 +59,11 @@ func execFusedSoftmax(backend *gobackend.Backend, node *gobackend.Node, inputs [
 
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		fusedSoftmax(input.Flat.([]float32), output.Flat.([]float32), axis, node.Shape, fastmath.Exp32)
+		// NPTI Studio patch: vectorized over the last axis where the CPU allows.
+		if outer, n, inner := fusedSoftmaxComputeAxisStrides(node.Shape, axis); inner != 1 ||
+			!softmaxLastAxisFloat32SIMD(input.Flat.([]float32), output.Flat.([]float32), outer, n) {
+			fusedSoftmax(input.Flat.([]float32), output.Flat.([]float32), axis, node.Shape, fastmath.Exp32)
+		}
 	case dtypes.Float64:
 		fusedSoftmax(input.Flat.([]float64), output.Flat.([]float64), axis, node.Shape, math.Exp)
 	default:
