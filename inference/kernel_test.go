@@ -6,9 +6,37 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
+
+// testBackend is a Go backend freed at the end of the test.
+func testBackend(t *testing.T) compute.Backend {
+	t.Helper()
+	be, err := newBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(be.Finalize)
+	return be
+}
+
+// run1 compiles fn (graph nodes in, one node out), runs it on the inputs
+// and returns the float32 result.
+func run1[F graph.ExecGraphFn](t *testing.T, be compute.Backend, fn F, inputs ...any) []float32 {
+	t.Helper()
+	e, err := graph.NewExec(be, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Finalize()
+	res, err := e.Call(inputs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[float32](res[0])
+}
 
 // TestDotTransposedKernels checks x·Wᵀ products through the backend against
 // a float64 loop, at the shapes the engine produces and at ragged ones: the
@@ -18,11 +46,7 @@ import (
 // 32, batches, and sizes large enough to split over workers; and the packed
 // GEMM with its re-tuned panel sizes.
 func TestDotTransposedKernels(t *testing.T) {
-	be, err := newBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := testBackend(t)
 	cases := []struct{ B, N, M, K int }{
 		{1, 1, 1, 1}, {1, 1, 7, 13}, {1, 1, 49152 / 8, 576}, {2, 1, 768, 576}, {1, 2, 1536, 576},
 		{1, 2, 577, 35}, {1, 3, 301, 64}, {1, 4, 1000, 1536}, {3, 5, 129, 72}, {12, 384, 128, 64},
@@ -41,18 +65,8 @@ func TestDotTransposedKernels(t *testing.T) {
 			for i := range w {
 				w[i] = float32(rng.NormFloat64())
 			}
-			e, err := graph.NewExec(be, func(x, w *graph.Node) *graph.Node {
-				return graph.Dot(x, w).Einsum("bnk,bmk->bnm")
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Finalize()
-			res, err := e.Call(tensors.FromFlatDataAndDimensions(x, c.B, c.N, c.K), tensors.FromFlatDataAndDimensions(w, c.B, c.M, c.K))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := tensors.MustCopyFlatData[float32](res[0])
+			got := run1(t, be, func(x, w *graph.Node) *graph.Node { return graph.Dot(x, w).Einsum("bnk,bmk->bnm") },
+				tensors.FromFlatDataAndDimensions(x, c.B, c.N, c.K), tensors.FromFlatDataAndDimensions(w, c.B, c.M, c.K))
 			for b := range c.B {
 				for n := range c.N {
 					for m := range c.M {
@@ -78,26 +92,13 @@ func TestDotTransposedKernels(t *testing.T) {
 // the range activations take and beyond: within 2 units in the last place
 // (absolute 1e-44 near 0, where the result underflows).
 func TestLogisticKernel(t *testing.T) {
-	be, err := newBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := testBackend(t)
 	var xs []float32
 	for x := -100.0; x <= 100; x += 0.0137 {
 		xs = append(xs, float32(x))
 	}
 	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-8, -1e-8, 88, -88, 89, -89, 1e4, -1e4)
-	e, err := graph.NewExec(be, graph.Logistic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Finalize()
-	res, err := e.Call(tensors.FromFlatDataAndDimensions(xs, len(xs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := tensors.MustCopyFlatData[float32](res[0])
+	got := run1(t, be, graph.Logistic, tensors.FromFlatDataAndDimensions(xs, len(xs)))
 	for i, x := range xs {
 		want := 1 / (1 + math.Exp(-float64(x)))
 		ulp := float64(math.Nextafter32(float32(want), 2) - float32(want))
@@ -112,11 +113,7 @@ func TestLogisticKernel(t *testing.T) {
 // entries, which must get exactly 0, and rows whose length is not a multiple
 // of 8.
 func TestSoftmaxKernel(t *testing.T) {
-	be, err := newBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := testBackend(t)
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, n := range []int{3, 8, 13, 64, 128, 301} {
 		const rows = 6
@@ -127,16 +124,8 @@ func TestSoftmaxKernel(t *testing.T) {
 				x[i] = float32(math.Inf(-1))
 			}
 		}
-		e, err := graph.NewExec(be, func(x *graph.Node) *graph.Node { return graph.Softmax(x, -1) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := e.Call(tensors.FromFlatDataAndDimensions(x, rows, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := tensors.MustCopyFlatData[float32](res[0])
-		e.Finalize()
+		got := run1(t, be, func(x *graph.Node) *graph.Node { return graph.Softmax(x, -1) },
+			tensors.FromFlatDataAndDimensions(x, rows, n))
 		for r := range rows {
 			row := x[r*n : (r+1)*n]
 			mx := math.Inf(-1)
@@ -162,11 +151,7 @@ func TestSoftmaxKernel(t *testing.T) {
 // the last axis has unit stride) against index arithmetic, on every axis,
 // with and without strides.
 func TestSliceKernel(t *testing.T) {
-	be, err := newBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := testBackend(t)
 	dims := []int{3, 4, 5, 7}
 	x := make([]float32, 3*4*5*7)
 	for i := range x {
@@ -174,18 +159,9 @@ func TestSliceKernel(t *testing.T) {
 	}
 	type spec struct{ axis, start, end, stride int }
 	for _, sp := range []spec{{3, 2, 6, 1}, {3, 1, 7, 2}, {2, 1, 4, 1}, {0, 1, 3, 1}, {1, 0, 4, 3}, {3, 0, 7, 1}} {
-		e, err := graph.NewExec(be, func(x *graph.Node) *graph.Node {
+		got := run1(t, be, func(x *graph.Node) *graph.Node {
 			return graph.SliceAxis(x, sp.axis, graph.AxisRange(sp.start, sp.end).Stride(sp.stride))
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := e.Call(tensors.FromFlatDataAndDimensions(x, dims...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := tensors.MustCopyFlatData[float32](res[0])
-		e.Finalize()
+		}, tensors.FromFlatDataAndDimensions(x, dims...))
 		out := append([]int{}, dims...)
 		out[sp.axis] = (sp.end - sp.start + sp.stride - 1) / sp.stride
 		i := 0
