@@ -24,6 +24,6 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 	sudo_if() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 	sudo_if env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch libopenblas0-pthread >/dev/null
 fi
-echo "PyTorch eager prefill with capture (best of 3, $runs times):"
+echo "PyTorch eager prefill with capture (median of $runs runs, each the best of 3):"
 for _ in $(seq "$runs"); do /usr/bin/python3 scripts/bench/torch_prefill.py --threads 2; done |
 	python3 -c 'import json,sys,statistics as s; v=[json.loads(l)["prefill_tok_s"] for l in sys.stdin]; print(json.dumps({"prefill_tok_s": s.median(v), "runs": v}))'
