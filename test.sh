@@ -16,6 +16,10 @@ export GOEXPERIMENT=simd
 go vet -tags ci ./...
 go test -tags ci -count=1 ./...
 GOEXPERIMENT= go test -count=1 ./inference/...
+# The engine's golden tests under the Go backend's other execution modes.
+for mode in go:ops_sequential go:ops_parallel; do
+  GOMLX_BACKEND=$mode go test -count=1 ./inference/
+done
 nongui=$(go list ./... | grep -v -e '/ui' -e '/app$' -e 'npti$')
 # GoMLX's pure-Go matmul kernels use pointer arithmetic that the race
 # detector's checkptr instrumentation rejects (a false alarm inside GoMLX,
