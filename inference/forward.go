@@ -104,7 +104,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	for l := 0; l < c.NumLayers; l++ {
 		lw := m.layerNodes(w, l)
 		h := rmsNorm(x, lw.attnNorm, c.RMSNormEps)
-		attn, kc, vc := m.attention(h, lw, cos, sin, mask, write,
+		attn, kc, vc := m.attention(h, lw, cos, sin, mask, write, inputs[lay.positions],
 			inputs[lay.cache+2*l], inputs[lay.cache+2*l+1])
 		outCache[2*l], outCache[2*l+1] = kc, vc
 		x = Add(x, attn)
@@ -161,7 +161,7 @@ func (m *Model) layerNodes(w []*Node, l int) layerWeights {
 }
 
 // attention: h [B, S, H] → [B, S, H], plus the updated caches [B, KVH, T, D].
-func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, cacheK, cacheV *Node) (out, kc, vc *Node) {
+func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots, cacheK, cacheV *Node) (out, kc, vc *Node) {
 	c := m.Config
 	B, S := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
 	NH, KVH, D := c.NumHeads, c.NumKVHeads, c.HeadDim
@@ -173,7 +173,7 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, cache
 	k := rope(heads(SliceAxis(qkv, -1, AxisRange(NH*D, (NH+KVH)*D)), KVH), cos, sin)
 	v := heads(SliceAxis(qkv, -1, AxisRange((NH+KVH)*D, (NH+2*KVH)*D)), KVH)
 
-	kc, vc = updateCache(cacheK, k, write), updateCache(cacheV, v, write)
+	kc, vc = updateCache(cacheK, k, write, slots), updateCache(cacheV, v, write, slots)
 
 	rep := NH / KVH
 	qg := Reshape(q, B, KVH, rep, S, D)
@@ -186,15 +186,22 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, cache
 }
 
 // updateCache writes the new keys or values x [B, KVH, S, D] into the
-// cache [B, KVH, T, D] at the slots given by the one-hot write [B, S, T].
-func updateCache(cache, x, write *Node) *Node {
+// cache [B, KVH, T, D] at the slots given by the one-hot write [B, S, T]
+// (slots [B, S] int32 holds the same slots as indices).
+func updateCache(cache, x, write, slots *Node) *Node {
 	S := x.Shape().Dimensions[2]
 	if S == 1 {
-		// A slot is written once, and caches start at zero: adding the new
-		// entry at its one-hot slot is writing it, in one pass less than a
-		// select (padding rows add zeros).
-		B, T := write.Shape().Dimensions[0], write.Shape().Dimensions[2]
-		return Add(cache, Mul(Reshape(write, B, 1, T, 1), x)) // [B, 1, T, 1] · [B, KVH, 1, D]
+		// One token per row: paste each row's entry at its slot, in place
+		// (the cache is donated to the step), instead of a pass over the
+		// whole cache. Padding rows write to the last slot (see step).
+		B := x.Shape().Dimensions[0]
+		zero := ScalarZero(x.Graph(), dtypes.Int32)
+		for b := range B {
+			slot := Reshape(Slice(slots, AxisElem(b), AxisElem(0)))
+			cache = DynamicUpdateSlice(cache, SliceAxis(x, 0, AxisElem(b)),
+				[]*Node{Const(x.Graph(), int32(b)), zero, slot, zero})
+		}
+		return cache
 	}
 	written := ReduceSum(write, 1)               // [B, T]: 1 where a slot is written
 	keep := OneMinus(InsertAxes(written, 1, -1)) // [B, 1, T, 1]

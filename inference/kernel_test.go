@@ -185,3 +185,50 @@ func TestSliceKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestDynamicUpdateSliceKernel checks DynamicUpdateSlice (added to the Go
+// backend for the decode cache write) against index arithmetic, with start
+// indices clamped as XLA defines them.
+func TestDynamicUpdateSliceKernel(t *testing.T) {
+	be := testBackend(t)
+	dims, udims := []int{2, 3, 6, 4}, []int{1, 2, 2, 4}
+	op := make([]float32, 2*3*6*4)
+	for i := range op {
+		op[i] = float32(i)
+	}
+	up := make([]float32, 1*2*2*4)
+	for i := range up {
+		up[i] = -1 - float32(i)
+	}
+	for _, starts := range [][]int32{{1, 0, 3, 0}, {0, 1, 0, 0}, {1, 2, 5, 0}, {-1, 0, 9, 2}} {
+		got := run1(t, be, func(o, u *graph.Node) *graph.Node {
+			idx := make([]*graph.Node, len(starts))
+			for i, s := range starts {
+				idx[i] = graph.Const(o.Graph(), s)
+			}
+			return graph.DynamicUpdateSlice(o, u, idx)
+		}, tensors.FromFlatDataAndDimensions(op, dims...), tensors.FromFlatDataAndDimensions(up, udims...))
+		var st [4]int
+		for a := range 4 {
+			st[a] = min(max(int(starts[a]), 0), dims[a]-udims[a])
+		}
+		i := 0
+		for a := range dims[0] {
+			for b := range dims[1] {
+				for c := range dims[2] {
+					for d := range dims[3] {
+						want := op[i]
+						if ua, ub, uc, ud := a-st[0], b-st[1], c-st[2], d-st[3]; ua >= 0 && ua < udims[0] && ub >= 0 && ub < udims[1] &&
+							uc >= 0 && uc < udims[2] && ud >= 0 && ud < udims[3] {
+							want = up[((ua*udims[1]+ub)*udims[2]+uc)*udims[3]+ud]
+						}
+						if got[i] != want {
+							t.Fatalf("starts %v: [%d %d %d %d] = %v, want %v", starts, a, b, c, d, got[i], want)
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+}

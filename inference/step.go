@@ -95,6 +95,13 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 			}
 			if s >= len(row) { // padding: writes nothing, attends slot 0
 				mrow[0] = 0
+				if S == 1 {
+					// A one-token step writes every row's entry at its
+					// position (updateCache); a padding row's goes to the
+					// last slot, which its row reaches only by a step that
+					// overwrites it before attending to it.
+					positions[i] = int32(T - 1)
+				}
 				continue
 			}
 			id := row[s]

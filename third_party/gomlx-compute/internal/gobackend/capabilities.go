@@ -154,7 +154,7 @@ var Capabilities = compute.Capabilities{
 		// compute.OpTypeSelectAndScatterMin: true,
 		// compute.OpTypeSelectAndScatterSum: true,
 		// compute.OpTypeDynamicSlice: true,
-		// compute.OpTypeDynamicUpdateSlice: true,
+		compute.OpTypeDynamicUpdateSlice: true, // NPTI Studio patch (ops/dynamicupdateslice.go)
 
 		// Lower priority ops:
 		// compute.OpTypeBatchNormForInference: true,
