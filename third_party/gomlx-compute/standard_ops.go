@@ -822,4 +822,3 @@ type StandardOps interface {
 	// Returned value is identity to the operand, but it is guaranteed to depend on all the dependencies.
 	SchedulingBarrier(operand Value, dependencies ...Value) (Value, error)
 }
-
