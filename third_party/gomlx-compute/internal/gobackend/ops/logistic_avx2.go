@@ -64,7 +64,8 @@ func logisticFloat32SIMD(inputs, outputs []float32) bool {
 		}
 	}
 	archsimd.ClearAVXUpperBits() // before any SSE code below or after
-	if subnormal {               // results below float32's normal range: the exact path
+	// Results below float32's normal range take the exact path.
+	if subnormal {
 		for j, v := range inputs[:i] {
 			if v < -87 {
 				outputs[j] = logisticScalar32(v)
