@@ -83,10 +83,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	w := inputs[lay.weights:]
 	embed := w[0]
 
-	// x: [B, S, H]; the embedding is held as [P, V/P, H] (see chunkedDims).
-	rows := embed.Shape().Dimensions[1]
-	x := Gather(embed, Stack([]*Node{
-		Div(tokens, ConstAs(tokens, rows)), Mod(tokens, ConstAs(tokens, rows))}, -1))
+	x := Gather(embed, InsertAxes(tokens, -1))      // [B, S, H]
 	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, 1, S, D]
 	mask := InsertAxes(inputs[lay.mask], 1, 1)      // [B, 1, 1, S, T]
 	write := inputs[lay.write]
@@ -215,25 +212,12 @@ func rmsNorm(x, w *Node, eps float64) *Node {
 	return Mul(Mul(x, Rsqrt(Add(ms, ConstAs(ms, eps)))), lead(w, x.Rank()))
 }
 
-// linear: x [..., in] times w [out, in] (the HF layout, held as
-// [P, out/P, in]; see chunkedDims) plus b [out]. A few rows (decode) run
-// as a batch of P matrix-vector products, which the Go backend spreads
-// over its workers; many rows (prefill) as one matrix product.
+// linear: x [..., in] times w [out, in] (the HF layout) plus b [out].
 func linear(x, w, b *Node) *Node {
-	wd := w.Shape().Dimensions
-	P, r, in := wd[0], wd[1], wd[2]
 	dims := x.Shape().Dimensions
-	M := x.Shape().Size() / in
-	x2 := Reshape(x, M, in)
-	var y *Node
-	if P > 1 && M <= 4 {
-		xb := BroadcastToDims(InsertAxes(x2, 0), P, M, in)
-		y = Transpose(Dot(xb, w).Einsum("pmi,pri->pmr"), 0, 1) // [M, P, r]
-	} else {
-		y = Dot(x2, w).Einsum("mi,pri->mpr")
-	}
-	outDims := append(append([]int{}, dims[:len(dims)-1]...), P*r)
-	y = Reshape(y, outDims...)
+	out, in := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
+	y := Dot(Reshape(x, x.Shape().Size()/in, in), w).Einsum("mi,oi->mo")
+	y = Reshape(y, append(append([]int{}, dims[:len(dims)-1]...), out)...)
 	if b != nil {
 		y = Add(y, lead(b, y.Rank()))
 	}

@@ -19,8 +19,7 @@ func BenchmarkMatVecGoMLX(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dims := chunkedDims([]int{mvRows, mvIn})
-	w := tensors.FromFlatDataAndDimensions(make([]float32, mvRows*mvIn), dims...)
+	w := tensors.FromFlatDataAndDimensions(make([]float32, mvRows*mvIn), mvRows, mvIn)
 	x := tensors.FromFlatDataAndDimensions(make([]float32, mvIn), 1, mvIn)
 	e, err := graph.NewExec(be, func(x, w *graph.Node) *graph.Node { return linear(x, w, nil) })
 	if err != nil {

@@ -98,7 +98,7 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		wt, err := onBackend(be, vals, chunkedDims(dims))
+		wt, err := onBackend(be, vals, dims)
 		if err != nil {
 			return nil, fmt.Errorf("%s: moving %q to the backend: %w", path, slot[0], err)
 		}
@@ -153,18 +153,6 @@ func onBackend(be compute.Backend, vals []float32, dims []int) (*tensors.Tensor,
 	}
 	err = tensors.MutableFlatData(wt, func(flat []float32) { copy(flat, vals) })
 	return wt, err
-}
-
-// chunkedDims is the layout a matrix [out, in] is held in: [1, out, in]
-// (the same flat data). The leading axis once split the rows into chunks
-// so that the Go backend spread a matrix-vector product over its workers;
-// its patched kernel does that itself now, and linear still accepts any
-// number of chunks.
-func chunkedDims(dims []int) []int {
-	if len(dims) != 2 {
-		return dims
-	}
-	return []int{1, dims[0], dims[1]}
 }
 
 // newBackend creates the GoMLX backend: config, else $GOMLX_BACKEND, else "go".
