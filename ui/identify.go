@@ -157,9 +157,8 @@ func (v *identifyView) request() (analysis.IdentifyRequest, error) {
 }
 
 func (v *identifyView) onRun() {
-	r := v.u.engine.Runner()
+	r := v.u.runner("identify")
 	if r == nil {
-		v.u.showError(errors.New("identify: load a model first (Start tab)"))
 		return
 	}
 	if v.stop != nil {

@@ -238,9 +238,8 @@ func (v *induceView) settings(pole analysis.Pole) (analysis.Plan, analysis.GenSp
 
 // run induces a pole of the current trait and streams both answers.
 func (v *induceView) run(pole analysis.Pole) {
-	r := v.u.engine.Runner()
+	r := v.u.runner("induce")
 	if r == nil {
-		v.u.showError(errors.New("induce: load a model first (Start tab)"))
 		return
 	}
 	if v.stop != nil {

@@ -16,9 +16,8 @@ import (
 // onSweep sweeps γ for the current aspect over a few questions (plain
 // openings for models without a chat template) and draws the result.
 func (v *reportView) onSweep() {
-	r := v.u.engine.Runner()
+	r := v.u.runner("sweep")
 	if r == nil {
-		v.u.showError(errors.New("sweep: load a model first (Start tab)"))
 		return
 	}
 	if v.stop != nil {

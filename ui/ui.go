@@ -115,6 +115,16 @@ func (u *UI) do(fn func()) { fyne.Do(fn) }
 
 // showError reports err in the one error dialog of the app (and the status
 // line); nil is ignored.
+// runner returns the loaded model's runner, or shows why the action
+// (named for the message) cannot start and returns nil.
+func (u *UI) runner(action string) analysis.Runner {
+	r := u.engine.Runner()
+	if r == nil {
+		u.showError(fmt.Errorf("%s: load a model first (Start tab)", action))
+	}
+	return r
+}
+
 func (u *UI) showError(err error) {
 	if err == nil {
 		return
