@@ -139,11 +139,8 @@ func median(xs []float64) float64 {
 		return 0
 	}
 	s := slices.Sorted(slices.Values(xs))
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
+	n := len(s)
+	return (s[(n-1)/2] + s[n/2]) / 2
 }
 
 // peakRSSMB reads the peak resident set size (VmHWM) of this process.
