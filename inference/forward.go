@@ -6,6 +6,7 @@ package inference
 import (
 	"math"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -85,7 +86,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 
 	x := Gather(embed, InsertAxes(tokens, -1))      // [B, S, H]
 	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, 1, S, D]
-	mask := InsertAxes(inputs[lay.mask], 1, 1)      // [B, 1, 1, S, T]
+	mask := inputs[lay.mask]                        // [B, S, T]
 	write := inputs[lay.write]
 
 	var hk *ffnHook
@@ -172,14 +173,35 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots
 
 	kc, vc = updateCache(cacheK, k, write, slots), updateCache(cacheV, v, write, slots)
 
-	rep := NH / KVH
-	qg := Reshape(q, B, KVH, rep, S, D)
-	scores := Einsum("bgrsd,bgtd->bgrst", qg, kc)
-	scores = Add(Mul(scores, ConstAs(scores, 1/math.Sqrt(float64(D)))), mask)
-	probs := Softmax(scores, -1)
-	o := Einsum("bgrst,bgtd->bgrsd", probs, vc) // [B, KVH, rep, S, D]
-	o = Reshape(Transpose(Reshape(o, B, NH, S, D), 1, 2), B, S, NH*D)
+	o, _ := attend(q, kc, vc, mask) // [B, NH, S, D]
+	o = Reshape(Transpose(o, 1, 2), B, S, NH*D)
 	return linear(o, lw.o, nil), kc, vc
+}
+
+// attend is scaled dot-product attention: q [B, NH, S, D] over the cache
+// kc, vc [B, KVH, T, D] (grouped heads: query head h reads KV head
+// h/(NH/KVH)) with the additive mask [B, S, T]: softmax((q·k)/√D + mask)·v,
+// [B, NH, S, D]. It takes the backend's fused attention where the backend
+// has one for these shapes (the Go backend's AVX2 path: no copies of the
+// cache, slots past the last unmasked one skipped; fused reports it), with
+// the same arithmetic, else the decomposed graph.
+func attend(q, kc, vc, mask *Node) (o *Node, fused bool) {
+	B, NH, S, D := q.Shape().Dimensions[0], q.Shape().Dimensions[1], q.Shape().Dimensions[2], q.Shape().Dimensions[3]
+	KVH := kc.Shape().Dimensions[1]
+	scale := 1 / math.Sqrt(float64(D))
+	decomposed := func() *Node {
+		rep := NH / KVH
+		qg := Reshape(q, B, KVH, rep, S, D)
+		scores := Einsum("bgrsd,bgtd->bgrst", qg, kc)
+		scores = Add(Mul(scores, ConstAs(scores, scale)), InsertAxes(mask, 1, 1))
+		probs := Softmax(scores, -1)
+		return Reshape(Einsum("bgrst,bgtd->bgrsd", probs, vc), B, NH, S, D)
+	}
+	return InternalFusedOpCaller(func() *Node {
+		o, _ := BackendFusedScaledDotProductAttention(q, kc, vc, compute.AttentionAxesLayoutBHSD,
+			&compute.ScaledDotProductAttentionConfig{Mask: InternalBackendOutputs(mask)[0], Scale: scale})
+		return o
+	}, decomposed, false)
 }
 
 // updateCache writes the new keys or values x [B, KVH, S, D] into the

@@ -141,10 +141,9 @@ var Capabilities = compute.Capabilities{
 		compute.OpTypeFusedLayerNorm: true,
 		compute.OpTypeFusedGelu:      true,
 		compute.OpTypeFusedDense:     true,
-		// - Fused SPDA: Temporarily DISABLED, the new matmul with SIMD support is much faster (+3x faster),
-		//   so this fused op ends up being slower. TODO: add a SIMD version of the fused SPDA -- or split it
-		//   into a normal matmul (and use the SIMD matmul) + a fused softmax.
-		compute.OpTypeFusedScaledDotProductAttention: false,
+		// - Fused SPDA: NPTI Studio patch: enabled for the configurations its AVX2 float32 path computes
+		//   (fusedops/sdpa_avx2.go); the others report ErrNotImplemented and graphs decompose it.
+		compute.OpTypeFusedScaledDotProductAttention: true,
 		compute.OpTypeFusedAttentionQKVProjection:    true,
 		compute.OpTypeFusedQuantizedDense:            true,
 		compute.OpTypeQuantizedEmbeddingLookup:       true,

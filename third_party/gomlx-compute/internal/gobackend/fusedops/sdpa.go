@@ -51,13 +51,89 @@ func FusedScaledDotProductAttention(
 }
 
 func init() {
-	// DISABLED: the new matmul with SIMD support is much faster (+3x faster), so thi fused op ends up being slower,
-	// at least in a small sentence embedding model.
-	// TODO: add a SIMD version and re-evaluate.
-	if false {
-		gobackend.RegisterFusedScaledDotProductAttention.Register(FusedScaledDotProductAttention, gobackend.PriorityGeneric)
-		gobackend.SetNodeExecutor(compute.OpTypeFusedScaledDotProductAttention, gobackend.PriorityTyped, execFusedScaledDotProductAttention)
+	// Upstream left this op disabled: its scalar loops were slower than the
+	// decomposed graph on the SIMD matmul. NPTI Studio patch: it is enabled
+	// only where the AVX2 float32 path (sdpa_avx2.go) computes it; other
+	// configurations report ErrNotImplemented, so graphs keep their
+	// decomposed form there.
+	gobackend.RegisterFusedScaledDotProductAttention.Register(fusedScaledDotProductAttentionFast, gobackend.PriorityGeneric)
+	gobackend.SetNodeExecutor(compute.OpTypeFusedScaledDotProductAttention, gobackend.PriorityTyped, execFusedScaledDotProductAttention)
+}
+
+// fusedScaledDotProductAttentionFast builds the fused node where
+// sdpaFastApplies, and reports ErrNotImplemented elsewhere.
+func fusedScaledDotProductAttentionFast(
+	f *gobackend.Function,
+	query, key, value compute.Value,
+	axesLayout compute.AttentionAxesLayout,
+	options *compute.ScaledDotProductAttentionConfig) (compute.Value, []compute.Value, error) {
+	values := []compute.Value{query, key, value}
+	if options != nil && options.Mask != nil {
+		values = append(values, options.Mask)
 	}
+	nodes, err := f.VerifyAndCastValues("FusedScaledDotProductAttention", values...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var maskShape *shapes.Shape
+	if len(nodes) > 3 {
+		maskShape = &nodes[3].Shape
+	}
+	if why := sdpaFastApplies(nodes[0].Shape, nodes[1].Shape, nodes[2].Shape, maskShape, axesLayout, options); why != "" {
+		return nil, nil, errors.Wrapf(compute.ErrNotImplemented, "FusedScaledDotProductAttention in the go backend: %s", why)
+	}
+	return FusedScaledDotProductAttention(f, query, key, value, axesLayout, options)
+}
+
+// sdpaFastApplies returns "" where sdpaFloat32AVX2 computes the attention,
+// otherwise why not.
+func sdpaFastApplies(q, k, v shapes.Shape, mask *shapes.Shape, layout compute.AttentionAxesLayout,
+	options *compute.ScaledDotProductAttentionConfig) string {
+	switch {
+	case !sdpaFastOK:
+		return "needs the SIMD build (GOEXPERIMENT=simd) on a CPU with AVX2 and FMA"
+	case layout != compute.AttentionAxesLayoutBHSD:
+		return "only the BHSD layout"
+	case q.DType != dtypes.Float32 || k.DType != dtypes.Float32 || v.DType != dtypes.Float32:
+		return "only float32"
+	case q.Rank() != 4 || k.Rank() != 4 || !k.Equal(v):
+		return "query, key and value must be rank 4, key and value of one shape"
+	case q.Dimensions[0] != k.Dimensions[0] || q.Dimensions[3] != k.Dimensions[3] || k.Dimensions[1] == 0 ||
+		q.Dimensions[1]%k.Dimensions[1] != 0:
+		return "query and key/value shapes do not match"
+	case q.Dimensions[3]%32 != 0:
+		return "only head dimensions that are multiples of 32"
+	case k.Dimensions[2] < 8:
+		return "only 8 or more key/value positions"
+	}
+	if options != nil {
+		switch {
+		case options.Causal:
+			return "no causal flag (fold it into the mask)"
+		case options.Bias != nil || options.QuerySeqLen != nil || options.KeyValueSeqLen != nil:
+			return "no bias or sequence lengths"
+		case options.QuantizedMatmuls:
+			return "no quantized matmuls"
+		}
+	}
+	if mask != nil {
+		S, T := q.Dimensions[2], k.Dimensions[2]
+		d := mask.Dimensions
+		r := len(d)
+		switch {
+		case mask.DType != dtypes.Float32:
+			return "only an additive float32 mask"
+		case r < 2 || r > 4 || d[r-2] != S || d[r-1] != T:
+			return "mask must be [S, T], [B, S, T] or [B, H, S, T] (B and H may be 1)"
+		case r >= 3 && d[0] != 1 && d[0] != q.Dimensions[0] && r == 4:
+			return "mask batch dimension must be 1 or B"
+		case r == 3 && d[0] != 1 && d[0] != q.Dimensions[0]:
+			return "mask batch dimension must be 1 or B"
+		case r == 4 && d[1] != 1 && d[1] != q.Dimensions[1]:
+			return "mask head dimension must be 1 or H"
+		}
+	}
+	return ""
 }
 
 type nodeScaledDotProductAttention struct {
@@ -288,6 +364,18 @@ func execFusedScaledDotProductAttention(backend *gobackend.Backend, node *goback
 		biasBatchStride, biasHeadStride = sdpaComputeMaskStrides(bias.RawShape.Dimensions)
 	}
 
+	if query.RawShape.DType == dtypes.Float32 && !data.causal && !data.hasBias && !data.hasSeqLens && sdpaFastOK &&
+		data.axesLayout == compute.AttentionAxesLayoutBHSD && (mask == nil || mask.RawShape.DType == dtypes.Float32) {
+		qd, kd := query.RawShape.Dimensions, key.RawShape.Dimensions
+		var maskFlat []float32
+		if mask != nil {
+			maskFlat = mask.Flat.([]float32)
+		}
+		sdpaFloat32AVX2(backend, query.Flat.([]float32), key.Flat.([]float32), value.Flat.([]float32), maskFlat,
+			output.Flat.([]float32), maskBatchStride, maskHeadStride,
+			qd[0], qd[1], kd[1], qd[2], kd[2], qd[3], float32(data.scale))
+		return output, nil
+	}
 	switch query.RawShape.DType {
 	case dtypes.Float32:
 		sdpaMultiHeadGeneric[float32](query, key, value, mask, bias, output, data, maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride, querySeqLen, keyValueSeqLen)

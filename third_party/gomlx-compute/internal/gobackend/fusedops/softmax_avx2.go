@@ -26,20 +26,9 @@ func softmaxLastAxisFloat32SIMD(input, output []float32, rows, n int) bool {
 	if !softmaxAVX2 || n < 8 || len(input) < rows*n || len(output) < rows*n {
 		return false
 	}
-	const (
-		minLogF = -88.02969187150841
-		log2E   = 1.44269504088896341
-		ln2Hi   = 0.693359375
-		ln2Lo   = -2.12194440e-4
-		p7      = 1.9875691500e-4
-		p6      = 1.3981999507e-3
-		p5      = 8.3334519073e-3
-		p4      = 4.1665795894e-2
-		p3      = 1.6666665459e-1
-		p2      = 5.0000001201e-1
-	)
 	n8 := n &^ 7
 	var lanes [8]float32
+	b := archsimd.BroadcastFloat32x8
 	for r := range rows {
 		in, out := input[r*n:(r+1)*n], output[r*n:(r+1)*n]
 		load := func(s []float32, i int) archsimd.Float32x8 {
@@ -62,29 +51,7 @@ func softmaxLastAxisFloat32SIMD(input, output []float32, rows, n int) bool {
 		}
 
 		// Exp and sum.
-		b := archsimd.BroadcastFloat32x8
-		lo, half, one, zero := b(minLogF), b(0.5), b(1), b(0)
-		cLog2E, cLn2Hi, cLn2Lo := b(log2E), b(ln2Hi), b(ln2Lo)
-		c7, c6, c5, c4, c3, c2 := b(p7), b(p6), b(p5), b(p4), b(p3), b(p2)
-		bias := archsimd.BroadcastInt32x8(127)
-		m := b(mx)
-		sv := zero
-		for i := 0; i < n8; i += 8 {
-			t := load(in, i).Sub(m) // ≤ 0
-			valid := t.GreaterEqual(lo)
-			t = t.Max(lo)
-			z := t.MulAdd(cLog2E, half).Floor()
-			g := t.Sub(z.Mul(cLn2Hi)).Sub(z.Mul(cLn2Lo))
-			p := g.MulAdd(c7, c6)
-			p = p.MulAdd(g, c5)
-			p = p.MulAdd(g, c4)
-			p = p.MulAdd(g, c3)
-			p = p.MulAdd(g, c2)
-			e := p.Mul(g.Mul(g)).Add(g).Add(one)
-			e = e.Mul(z.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8()).Masked(valid)
-			e.Store((*[8]float32)(unsafe.Pointer(&out[i])))
-			sv = sv.Add(e)
-		}
+		sv := softmaxExpSum(in, out, n8, archsimd.BroadcastFloat32x8(mx))
 		sv.Store(&lanes)
 		archsimd.ClearAVXUpperBits()
 		var sum float32
@@ -108,4 +75,51 @@ func softmaxLastAxisFloat32SIMD(input, output []float32, rows, n int) bool {
 		}
 	}
 	return true
+}
+
+// softmaxK holds the exp constants as vectors (minLogF, ½, 1, log₂e, ln2 in
+// two parts, the polynomial p7…p2), loaded with VEX moves: Go
+// materializes a float constant (or a scalar spilled around a loop) with a
+// legacy-SSE MOVSS/XORPS, and on this project's development CPU each such
+// instruction while the upper halves of the YMM registers are dirty costs a
+// state transition of ~100 cycles — more than the row of a decode step's
+// attention softmax.
+var softmaxK = func() (k [12][8]float32) {
+	for i, c := range [12]float32{-88.02969187150841, 0.5, 1, 1.44269504088896341, 0.693359375, -2.12194440e-4,
+		1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1} {
+		for j := range k[i] {
+			k[i][j] = c
+		}
+	}
+	return k
+}()
+
+// softmaxExpSum sets out[i] = exp(in[i] - m) for i < n8 (Cephes exp of
+// fastmath.Exp32; arguments below its range give 0) and returns the lane
+// sums. It runs no scalar float code: its caller clears the upper halves
+// before the scalar code that follows.
+//
+//go:noinline
+func softmaxExpSum(in, out []float32, n8 int, m archsimd.Float32x8) archsimd.Float32x8 {
+	kv := func(i int) archsimd.Float32x8 { return archsimd.LoadFloat32x8(&softmaxK[i]) }
+	bias := archsimd.BroadcastInt32x8(127)
+	var sv archsimd.Float32x8
+	for i := 0; i < n8; i += 8 {
+		t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Pointer(&in[i]))).Sub(m) // ≤ 0
+		lo := kv(0)
+		valid := t.GreaterEqual(lo)
+		t = t.Max(lo)
+		z := t.MulAdd(kv(3), kv(1)).Floor()
+		g := t.Sub(z.Mul(kv(4))).Sub(z.Mul(kv(5)))
+		p := g.MulAdd(kv(6), kv(7))
+		p = p.MulAdd(g, kv(8))
+		p = p.MulAdd(g, kv(9))
+		p = p.MulAdd(g, kv(10))
+		p = p.MulAdd(g, kv(11))
+		e := p.Mul(g.Mul(g)).Add(g).Add(kv(2))
+		e = e.Mul(z.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8()).Masked(valid)
+		e.Store((*[8]float32)(unsafe.Pointer(&out[i])))
+		sv = sv.Add(e)
+	}
+	return sv
 }
