@@ -232,3 +232,177 @@ func TestDynamicUpdateSliceKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastBinaryKernel checks Add, Sub, Mul and Div with operands that
+// broadcast (the patched Go backend walks the output in runs) against index
+// arithmetic: per-row scalars, row vectors, both sides broadcasting, axes of
+// size 1 between broadcast ones, and a shape pair with no run longer than
+// one element.
+func TestBroadcastBinaryKernel(t *testing.T) {
+	be := testBackend(t)
+	rng := rand.New(rand.NewPCG(10, 10))
+	pairs := [][2][]int{
+		{{2, 3, 4}, {1, 1, 4}}, {{2, 3, 4}, {2, 3, 1}}, {{2, 1, 4}, {1, 3, 1}},
+		{{4, 1, 1, 5, 7}, {4, 3, 2, 1, 7}}, {{1, 9, 1, 64}, {1, 1, 1, 64}}, {{1, 3}, {2, 1}},
+		{{3, 1, 2, 1}, {1, 4, 1, 5}}, {{5, 1}, {5, 6}}, {{2, 3, 1, 1}, {2, 3, 1, 1}},
+	}
+	ops := []struct {
+		name string
+		fn   func(a, b *graph.Node) *graph.Node
+		ref  func(a, b float32) float32
+	}{
+		{"Add", graph.Add, func(a, b float32) float32 { return a + b }},
+		{"Sub", graph.Sub, func(a, b float32) float32 { return a - b }},
+		{"Mul", graph.Mul, func(a, b float32) float32 { return a * b }},
+		{"Div", graph.Div, func(a, b float32) float32 { return a / b }},
+	}
+	for _, p := range pairs {
+		for _, swap := range []bool{false, true} {
+			ld, rd := p[0], p[1]
+			if swap {
+				ld, rd = rd, ld
+			}
+			out := make([]int, len(ld))
+			size := 1
+			for i := range out {
+				out[i] = max(ld[i], rd[i])
+				size *= out[i]
+			}
+			fill := func(dims []int) []float32 {
+				n := 1
+				for _, d := range dims {
+					n *= d
+				}
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64()) + 3 // no zero divisors
+				}
+				return x
+			}
+			l, r := fill(ld), fill(rd)
+			// flat index of an operand at an output position.
+			at := func(dims, pos []int) int {
+				f := 0
+				for i, d := range dims {
+					f = f*d + min(pos[i], d-1)
+				}
+				return f
+			}
+			for _, op := range ops {
+				t.Run(fmt.Sprintf("%s_%v_%v", op.name, ld, rd), func(t *testing.T) {
+					got := run1(t, be, op.fn, tensors.FromFlatDataAndDimensions(l, ld...), tensors.FromFlatDataAndDimensions(r, rd...))
+					if len(got) != size {
+						t.Fatalf("got %d values, want %d", len(got), size)
+					}
+					pos := make([]int, len(out))
+					for f := range size {
+						rem := f
+						for i := len(out) - 1; i >= 0; i-- {
+							pos[i] = rem % out[i]
+							rem /= out[i]
+						}
+						if want := op.ref(l[at(ld, pos)], r[at(rd, pos)]); got[f] != want {
+							t.Fatalf("at %v: got %g, want %g", pos, got[f], want)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestTransposeKernel checks transposes (the patched Go backend copies runs
+// when the trailing axes stay in place) against index arithmetic, with and
+// without fixed trailing axes, and with runs too short to take that path.
+func TestTransposeKernel(t *testing.T) {
+	be := testBackend(t)
+	cases := []struct{ dims, perm []int }{
+		{[]int{2, 5, 3, 8}, []int{0, 2, 1, 3}}, {[]int{2, 3, 5, 8}, []int{0, 2, 1, 3}},
+		{[]int{3, 4, 2, 5, 6}, []int{2, 0, 1, 3, 4}}, {[]int{4, 6, 2}, []int{1, 0, 2}},
+		{[]int{4, 6, 5}, []int{2, 0, 1}}, {[]int{3, 5}, []int{1, 0}}, {[]int{2, 3, 4, 3}, []int{3, 1, 2, 0}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%v_%v", c.dims, c.perm), func(t *testing.T) {
+			n := 1
+			for _, d := range c.dims {
+				n *= d
+			}
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(i)
+			}
+			got := run1(t, be, func(x *graph.Node) *graph.Node { return graph.TransposeAllDims(x, c.perm...) },
+				tensors.FromFlatDataAndDimensions(x, c.dims...))
+			out := make([]int, len(c.dims))
+			for i, p := range c.perm {
+				out[i] = c.dims[p]
+			}
+			pos, src := make([]int, len(out)), make([]int, len(out))
+			for f := range n {
+				rem := f
+				for i := len(out) - 1; i >= 0; i-- {
+					pos[i] = rem % out[i]
+					rem /= out[i]
+				}
+				for i, p := range c.perm {
+					src[p] = pos[i]
+				}
+				want := 0
+				for i, d := range c.dims {
+					want = want*d + src[i]
+				}
+				if got[f] != float32(want) {
+					t.Fatalf("output %v = %g, want operand element %d", pos, got[f], want)
+				}
+			}
+		})
+	}
+}
+
+// TestReduceSumKernel checks float32 sums (the patched Go backend sums rows
+// in a plain loop when the reduced axes are the trailing ones) against
+// float64, over trailing axes and over others.
+func TestReduceSumKernel(t *testing.T) {
+	be := testBackend(t)
+	dims := []int{3, 5, 70}
+	x := make([]float32, 3*5*70)
+	rng := rand.New(rand.NewPCG(11, 11))
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for _, axes := range [][]int{{2}, {1, 2}, {2, 1}, {0}, {1}, {0, 2}} {
+		t.Run(fmt.Sprint(axes), func(t *testing.T) {
+			got := run1(t, be, func(x *graph.Node) *graph.Node { return graph.ReduceSum(x, axes...) },
+				tensors.FromFlatDataAndDimensions(x, dims...))
+			reduced := [3]bool{}
+			for _, a := range axes {
+				reduced[a] = true
+			}
+			want := map[int]float64{}
+			mag := map[int]float64{}
+			for i := range dims[0] {
+				for j := range dims[1] {
+					for k := range dims[2] {
+						o := 0
+						for a, p := range [3]int{i, j, k} {
+							if !reduced[a] {
+								o = o*dims[a] + p
+							}
+						}
+						v := float64(x[(i*dims[1]+j)*dims[2]+k])
+						want[o] += v
+						mag[o] += math.Abs(v)
+					}
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("got %d sums, want %d", len(got), len(want))
+			}
+			for o, w := range want {
+				if math.Abs(float64(got[o])-w) > 1e-6*mag[o] {
+					t.Fatalf("sum %d = %g, want %g", o, got[o], w)
+				}
+			}
+		})
+	}
+}

@@ -108,7 +108,10 @@ func execAddNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
+		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
+		if binaryBroadcast(binaryAdd, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] + rhs[indices.RHSFlatIdx]
@@ -247,7 +250,10 @@ func execMulNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
+		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
+		if binaryBroadcast(binaryMul, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] * rhs[indices.RHSFlatIdx]
@@ -389,7 +395,10 @@ func execSubNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
+		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
+		if binaryBroadcast(binarySub, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] - rhs[indices.RHSFlatIdx]
@@ -547,7 +556,10 @@ func execDivNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
+		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
+		if binaryBroadcast(binaryDiv, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] / rhs[indices.RHSFlatIdx]

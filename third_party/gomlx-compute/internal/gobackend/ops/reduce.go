@@ -132,6 +132,12 @@ func execReduce(backend *gobackend.Backend, node *gobackend.Node, inputs []*goba
 	if err != nil {
 		return nil, err
 	}
+	// NPTI Studio patch: a float32 sum over the trailing axes (norms) sums
+	// each contiguous row in a plain loop, in the order the iterator below
+	// would.
+	if node.OpType == compute.OpTypeReduceSum && reduceSumTrailingFloat32(operand, output, reduceAxes) {
+		return output, nil
+	}
 	it := NewReduceOutputIterator(operand.RawShape.Dimensions, reduceAxes)
 	dtype := output.RawShape.DType
 
@@ -581,4 +587,38 @@ func execReduceLogicalXor(operand, output *gobackend.Buffer, it *ReduceOutputIte
 		outputFlat[outputIdx] = outputFlat[outputIdx] != value
 	}
 	return nil
+}
+
+// reduceSumTrailingFloat32 sums float32 rows when reduceAxes are exactly
+// the trailing axes of the operand (in any order); it reports false, doing
+// nothing, otherwise.
+func reduceSumTrailingFloat32(operand, output *gobackend.Buffer, reduceAxes []int) bool {
+	in, ok := operand.Flat.([]float32)
+	if !ok {
+		return false
+	}
+	out := output.Flat.([]float32)
+	r := operand.RawShape.Rank()
+	var seen [16]bool
+	if r > len(seen) {
+		return false
+	}
+	for _, a := range reduceAxes {
+		if a < r-len(reduceAxes) || a >= r || seen[a] {
+			return false
+		}
+		seen[a] = true
+	}
+	if len(out) == 0 || len(in)%len(out) != 0 {
+		return false
+	}
+	n := len(in) / len(out)
+	for i := range out {
+		var sum float32
+		for _, v := range in[i*n : (i+1)*n] {
+			sum += v
+		}
+		out[i] = sum
+	}
+	return true
 }

@@ -60,6 +60,11 @@ func execTranspose(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	if err != nil {
 		return nil, err
 	}
+	// NPTI Studio patch: permutations that keep the trailing axes in place
+	// (attention heads: [B, S, H, D] ↔ [B, H, S, D]) copy whole runs.
+	if transposeRunsAny(operand, output, permutations) {
+		return output, nil
+	}
 	it := NewTransposeIterator(operand.RawShape, permutations)
 	dtype := node.Shape.DType
 	tmpAny, tmpErr := TransposeDTypeMap.Get(dtype)
@@ -160,4 +165,75 @@ func execTransposeBFloat16(operand, output *gobackend.Buffer, it *TransposeItera
 	for _, value := range operandFlat {
 		outputFlat[it.Next()] = value
 	}
+}
+
+// transposeRunsMinRun is the shortest run worth a copy call.
+const transposeRunsMinRun = 4
+
+// transposeRunsAny transposes by runs when the permutation leaves the
+// trailing axes in place and their elements number at least
+// transposeRunsMinRun: each run is one copy, and an odometer over the
+// output's leading axes walks the operand's offsets. It reports false,
+// doing nothing, otherwise (or for a dtype it does not list).
+func transposeRunsAny(operand, output *gobackend.Buffer, perm []int) bool {
+	switch src := operand.Flat.(type) {
+	case []float32:
+		return transposeRuns(src, output.Flat.([]float32), operand.RawShape.Dimensions, perm)
+	case []float64:
+		return transposeRuns(src, output.Flat.([]float64), operand.RawShape.Dimensions, perm)
+	case []int32:
+		return transposeRuns(src, output.Flat.([]int32), operand.RawShape.Dimensions, perm)
+	case []int64:
+		return transposeRuns(src, output.Flat.([]int64), operand.RawShape.Dimensions, perm)
+	case []bfloat16.BFloat16:
+		return transposeRuns(src, output.Flat.([]bfloat16.BFloat16), operand.RawShape.Dimensions, perm)
+	case []float16.Float16:
+		return transposeRuns(src, output.Flat.([]float16.Float16), operand.RawShape.Dimensions, perm)
+	}
+	return false
+}
+
+func transposeRuns[T any](src, dst []T, dims, perm []int) bool {
+	r := len(dims)
+	if r > 8 || len(perm) != r {
+		return false
+	}
+	// Trailing axes that stay put form the run.
+	j := r
+	for j > 0 && perm[j-1] == j-1 {
+		j--
+	}
+	run := 1
+	for _, d := range dims[j:] {
+		run *= d
+	}
+	if j == r || run < transposeRunsMinRun || j == 0 {
+		return false
+	}
+	// Operand strides, in elements.
+	var stride [8]int
+	st := 1
+	for i := r - 1; i >= 0; i-- {
+		stride[i] = st
+		st *= dims[i]
+	}
+	// Output leading axis i reads operand axis perm[i].
+	var odims, ostr, idx [8]int
+	for i := range j {
+		odims[i], ostr[i] = dims[perm[i]], stride[perm[i]]
+	}
+	off := 0
+	for o := 0; o < len(dst); o += run {
+		copy(dst[o:o+run], src[off:off+run])
+		for a := j - 1; a >= 0; a-- {
+			idx[a]++
+			off += ostr[a]
+			if idx[a] < odims[a] {
+				break
+			}
+			off -= ostr[a] * odims[a]
+			idx[a] = 0
+		}
+	}
+	return true
 }
