@@ -190,8 +190,14 @@ func avx2LargeMatrixSliceFloat32( //alt:f32
 				avx2PackRHSNonTransposed(rhsMatrix, packedRHS, contractingPanelIdx, rhsPanelColIdx, rhsCrossSize, contractingPanelWidth, rhsPanelWidth, params.RHSL1KernelCols)
 			} else {
 				// For LayoutTransposed, the rhs has the same layout as the lhs, so we use packLHS instead.
-				unsafePackLHS(rhsMatrix, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize,
-					rhsPanelWidth, contractingPanelWidth, params.RHSL1KernelCols)
+				// NPTI Studio patch: 16-row strips packed by AVX2 8×8 transposes.
+				if params.RHSL1KernelCols == 16 { //alt:f32
+					avx2PackRHSTransposedFloat32(rhsMatrix, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize, //alt:f32
+						rhsPanelWidth, contractingPanelWidth) //alt:f32
+				} else { //alt:f32
+					unsafePackLHS(rhsMatrix, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize,
+						rhsPanelWidth, contractingPanelWidth, params.RHSL1KernelCols)
+				} //alt:f32
 			}
 
 			// Loop 3 (ic): Tiling LHS cross axis (M), i.e. the output rows.

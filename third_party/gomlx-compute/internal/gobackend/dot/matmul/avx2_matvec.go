@@ -328,3 +328,39 @@ func DotRowsFloat32(x, w, out []float32, k int) bool {
 	}
 	return true
 }
+
+// avx2PackStrip16 packs 16 rows (stride bytes apart) × 8·k8 columns into
+// dst[k·16 + row], the packed GEMM's rhs strip layout, by 8×8 transposes.
+//
+//go:noescape
+func avx2PackStrip16(src *float32, stride int, dst *float32, k8 int)
+
+// avx2PackRHSTransposedFloat32 is unsafePackLHS(rhs, panel, rowStart,
+// colStart, cols, copyRows, contractingCols, 16) — the packing of a
+// transposed rhs (weights in [out, in]) into 16-row strips — with the full
+// strips' 8-column blocks transposed in AVX2 registers instead of copied
+// one element at a time; the last partial strip and column tails go
+// through unsafePackLHS and a scalar loop.
+func avx2PackRHSTransposedFloat32(rhs, panel []float32, rowStart, colStart, cols, copyRows, contractingCols int) {
+	if !avx2MatVecOK || copyRows == 0 || contractingCols == 0 {
+		unsafePackLHS(rhs, panel, rowStart, colStart, cols, copyRows, contractingCols, 16)
+		return
+	}
+	full := copyRows / 16 * 16
+	k8 := contractingCols / 8
+	for s := 0; s < full; s += 16 {
+		strip := panel[s*contractingCols : (s+16)*contractingCols]
+		src := rhs[(rowStart+s)*cols+colStart:]
+		if k8 > 0 {
+			avx2PackStrip16(&src[0], cols*4, &strip[0], k8)
+		}
+		for k := k8 * 8; k < contractingCols; k++ {
+			for r := range 16 {
+				strip[k*16+r] = src[r*cols+k]
+			}
+		}
+	}
+	if full < copyRows {
+		unsafePackLHS(rhs, panel[full*contractingCols:], rowStart+full, colStart, cols, copyRows-full, contractingCols, 16)
+	}
+}

@@ -187,3 +187,76 @@ store4x16:
 	VMOVUPS Y7, 32(DX)
 	VZEROUPPER
 	RET
+
+// 8×8 transpose of the float32 rows at (DX), (DX)(R8*1), … (7 rows of
+// stride R8 bytes), stored as 8 rows of 8 at off(DI), off+64(DI), ….
+#define TRANSPOSE8(off) \
+	VMOVUPS (DX), Y0 \
+	VMOVUPS (DX)(R8*1), Y1 \
+	VMOVUPS (DX)(R8*2), Y2 \
+	VMOVUPS (DX)(R9*1), Y3 \
+	VMOVUPS (DX)(R8*4), Y4 \
+	VMOVUPS (DX)(R10*1), Y5 \
+	VMOVUPS (DX)(R9*2), Y6 \
+	VMOVUPS (DX)(R11*1), Y7 \
+	VUNPCKLPS Y1, Y0, Y8 \
+	VUNPCKHPS Y1, Y0, Y9 \
+	VUNPCKLPS Y3, Y2, Y10 \
+	VUNPCKHPS Y3, Y2, Y11 \
+	VUNPCKLPS Y5, Y4, Y12 \
+	VUNPCKHPS Y5, Y4, Y13 \
+	VUNPCKLPS Y7, Y6, Y14 \
+	VUNPCKHPS Y7, Y6, Y15 \
+	VSHUFPS $0x44, Y10, Y8, Y0 \
+	VSHUFPS $0xEE, Y10, Y8, Y1 \
+	VSHUFPS $0x44, Y11, Y9, Y2 \
+	VSHUFPS $0xEE, Y11, Y9, Y3 \
+	VSHUFPS $0x44, Y14, Y12, Y4 \
+	VSHUFPS $0xEE, Y14, Y12, Y5 \
+	VSHUFPS $0x44, Y15, Y13, Y6 \
+	VSHUFPS $0xEE, Y15, Y13, Y7 \
+	VPERM2F128 $0x20, Y4, Y0, Y8 \
+	VPERM2F128 $0x20, Y5, Y1, Y9 \
+	VPERM2F128 $0x20, Y6, Y2, Y10 \
+	VPERM2F128 $0x20, Y7, Y3, Y11 \
+	VPERM2F128 $0x31, Y4, Y0, Y12 \
+	VPERM2F128 $0x31, Y5, Y1, Y13 \
+	VPERM2F128 $0x31, Y6, Y2, Y14 \
+	VPERM2F128 $0x31, Y7, Y3, Y15 \
+	VMOVUPS Y8, (off+0)(DI) \
+	VMOVUPS Y9, (off+64)(DI) \
+	VMOVUPS Y10, (off+128)(DI) \
+	VMOVUPS Y11, (off+192)(DI) \
+	VMOVUPS Y12, (off+256)(DI) \
+	VMOVUPS Y13, (off+320)(DI) \
+	VMOVUPS Y14, (off+384)(DI) \
+	VMOVUPS Y15, (off+448)(DI)
+
+// func avx2PackStrip16(src *float32, stride int, dst *float32, k8 int)
+// Packs 16 rows (stride bytes apart) × 8·k8 columns into dst[k][16].
+TEXT ·avx2PackStrip16(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ stride+8(FP), R8
+	MOVQ dst+16(FP), DI
+	MOVQ k8+24(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	LEAQ (R9)(R8*4), R11
+	MOVQ R8, R12
+	SHLQ $3, R12
+
+pack16:
+	TESTQ CX, CX
+	JZ    pack16done
+	MOVQ  SI, DX
+	TRANSPOSE8(0)
+	ADDQ  R12, DX
+	TRANSPOSE8(32)
+	ADDQ  $32, SI
+	ADDQ  $512, DI
+	DECQ  CX
+	JMP   pack16
+
+pack16done:
+	VZEROUPPER
+	RET

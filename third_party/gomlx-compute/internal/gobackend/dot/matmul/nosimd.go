@@ -219,8 +219,11 @@ func feedWorkItems(
 	splitFactor := (maxWorkers + batchCountRemaining - 1) / batchCountRemaining
 	if lhsCrossSize > rhsCrossSize {
 		// Split on the LHS dimension, in multiples of LHSPanelCrossSize.
+		// NPTI Studio patch: splits in multiples of the micro-kernel's rows, rounded up, so
+		// the workers get equal shares; multiples of the panel size (rounded down) could
+		// leave one worker most of the work (256 rows → 96 + 96 + 64 for 2 workers).
 		lhsSplitSize := (lhsCrossSize + splitFactor - 1) / splitFactor
-		lhsSplitSize = max(1, lhsSplitSize/params.LHSPanelCrossSize) * params.LHSPanelCrossSize
+		lhsSplitSize = roundUpTo(lhsSplitSize, params.LHSL1KernelRows)
 		batchStart := batchIdx
 		for lhsRowIdx := 0; lhsRowIdx < lhsCrossSize; lhsRowIdx += lhsSplitSize {
 			for batchIdx = batchStart; batchIdx < batchSize; batchIdx++ {
@@ -232,8 +235,10 @@ func feedWorkItems(
 		}
 	} else {
 		// Split on the RHS dimension, in multiples of RHSPanelCrossSize.
+		// NPTI Studio patch: multiples of the micro-kernel's columns, rounded up (see above:
+		// 576 columns were split 512 + 64, leaving one of 2 workers 89 % of the work).
 		rhsSplitSize := (rhsCrossSize + splitFactor - 1) / splitFactor
-		rhsSplitSize = max(1, rhsSplitSize/params.RHSPanelCrossSize) * params.RHSPanelCrossSize
+		rhsSplitSize = roundUpTo(rhsSplitSize, params.RHSL1KernelCols)
 		batchStart := batchIdx
 		for rhsColIdx := 0; rhsColIdx < rhsCrossSize; rhsColIdx += rhsSplitSize {
 			for batchIdx = batchStart; batchIdx < batchSize; batchIdx++ {
@@ -276,4 +281,10 @@ func noSIMDApplyPackedOutput[T gotype.ScalarNotComplex](
 			outputRowIdx += outputRowStride
 		}
 	}
+}
+
+// roundUpTo rounds n up to a multiple of m (m ≥ 1).
+func roundUpTo(n, m int) int {
+	m = max(m, 1)
+	return (n + m - 1) / m * m
 }
