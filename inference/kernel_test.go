@@ -236,8 +236,8 @@ func TestDynamicUpdateSliceKernel(t *testing.T) {
 // TestBroadcastBinaryKernel checks Add, Sub, Mul and Div with operands that
 // broadcast (the patched Go backend walks the output in runs) against index
 // arithmetic: per-row scalars, row vectors, both sides broadcasting, axes of
-// size 1 between broadcast ones, and a shape pair with no run longer than
-// one element.
+// size 1 between broadcast ones, a shape pair with no run longer than one
+// element, and outputs large enough to be split over workers.
 func TestBroadcastBinaryKernel(t *testing.T) {
 	be := testBackend(t)
 	rng := rand.New(rand.NewPCG(10, 10))
@@ -245,6 +245,9 @@ func TestBroadcastBinaryKernel(t *testing.T) {
 		{{2, 3, 4}, {1, 1, 4}}, {{2, 3, 4}, {2, 3, 1}}, {{2, 1, 4}, {1, 3, 1}},
 		{{4, 1, 1, 5, 7}, {4, 3, 2, 1, 7}}, {{1, 9, 1, 64}, {1, 1, 1, 64}}, {{1, 3}, {2, 1}},
 		{{3, 1, 2, 1}, {1, 4, 1, 5}}, {{5, 1}, {5, 6}}, {{2, 3, 1, 1}, {2, 3, 1, 1}},
+		// Large enough (≥ 2¹⁵ elements) to be split over workers: by runs,
+		// and one run split anywhere (same shapes, a one-element operand).
+		{{64, 1, 600}, {1, 3, 600}}, {{301, 203}, {301, 203}}, {{301, 203}, {1, 1}}, {{2, 128, 1536}, {2, 128, 1}},
 	}
 	ops := []struct {
 		name string
@@ -404,5 +407,58 @@ func TestReduceSumKernel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParallelOps runs a graph whose independent large ops — run side by
+// side by the parallel executor, each on a worker — each split their work
+// over workers too (elementwise ops, GEMMs), and checks every result
+// against float64. The patched backend's ops never wait for a free worker
+// while holding one: with that, prefill deadlocked.
+func TestParallelOps(t *testing.T) {
+	be := testBackend(t)
+	const n, k, rows = 1 << 17, 16, 512
+	cols := n / rows
+	x := make([]float32, k*n)
+	for i := range x {
+		x[i] = float32(i%97)*0.01 - 0.4
+	}
+	e, err := graph.NewExec(be, func(x *graph.Node) *graph.Node {
+		var outs []*graph.Node
+		for i := range k {
+			a := graph.Slice(x, graph.AxisRange(i*n, (i+1)*n))
+			m := graph.Reshape(a, rows, cols)
+			outs = append(outs, graph.ReduceAllSum(graph.Mul(graph.Add(a, a), a)),
+				graph.ReduceAllSum(graph.Dot(m, m).Einsum("ij,kj->ik")))
+		}
+		return graph.Stack(outs, 0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Finalize()
+	for range 5 {
+		res, err := e.Call(tensors.FromFlatDataAndDimensions(x, k*n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float32](res[0])
+		for i := range k {
+			a := x[i*n : (i+1)*n]
+			var sq, mag float64
+			colSum := make([]float64, cols)
+			for j, v := range a {
+				sq += 2 * float64(v) * float64(v)
+				colSum[j%cols] += float64(v)
+			}
+			var gram float64
+			for _, c := range colSum {
+				gram += c * c
+				mag += math.Abs(c) * math.Abs(c)
+			}
+			if math.Abs(float64(got[2*i])-sq) > 1e-3*sq || math.Abs(float64(got[2*i+1])-gram) > 1e-3*mag+1e-3 {
+				t.Fatalf("chain %d: got %g, %g; want %g, %g", i, got[2*i], got[2*i+1], sq, gram)
+			}
+		}
 	}
 }

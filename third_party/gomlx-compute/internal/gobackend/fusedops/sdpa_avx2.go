@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot/matmul"
+	"github.com/gomlx/compute/internal/gobackend/ops"
 )
 
 // sdpaFastOK: the CPU runs the AVX2/FMA kernels this path uses.
@@ -69,21 +70,12 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 		}
 		return
 	}
-	type chunk struct{ u, r0, r1 int }
 	perUnit := max(1, (2*maxWorkers+units-1)/units) // about 2 chunks per worker
 	step := (rowsPerUnit + perUnit - 1) / perUnit
-	chunks := make(chan chunk, units*perUnit)
-	for u := range units {
-		for r0 := 0; r0 < rowsPerUnit; r0 += step {
-			chunks <- chunk{u, r0, min(r0+step, rowsPerUnit)}
-		}
-	}
-	close(chunks)
-	backend.Workers.Saturate(func() {
-		sc := make([]float32, T+8)
-		for c := range chunks {
-			doRows(c.u, c.r0, c.r1, sc)
-		}
+	chunksPerUnit := (rowsPerUnit + step - 1) / step
+	ops.ParallelChunks(backend, units*chunksPerUnit, func(c int) {
+		u, r0 := c/chunksPerUnit, (c%chunksPerUnit)*step
+		doRows(u, r0, min(r0+step, rowsPerUnit), make([]float32, T+8))
 	})
 }
 

@@ -6,6 +6,8 @@
 package ops
 
 import (
+	"sync/atomic"
+
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
 )
@@ -23,82 +25,180 @@ const (
 // bookkeeping lives in fixed arrays, no allocation).
 const binaryBroadcastMaxRank = 8
 
+// binaryPlan walks an output in runs: the innermost axes over which each
+// operand is either contiguous or constant are merged into one run of n
+// elements (operand steps lc, rc: 1 or 0), and an odometer over the
+// remaining axes (j..k-1 of dims, innermost first) moves the operands'
+// offsets by ls, rs.
+type binaryPlan struct {
+	dims, ls, rs [binaryBroadcastMaxRank]int
+	k, j, n      int
+	lc, rc       int
+}
+
+// newBinaryPlan plans lhs op rhs into outputShape; an operand of one
+// element may have any rank. It reports false for shapes it does not handle.
+func newBinaryPlan(lhsShape, rhsShape, outputShape shapes.Shape) (p binaryPlan, ok bool) {
+	rank := outputShape.Rank()
+	if rank > binaryBroadcastMaxRank {
+		return p, false
+	}
+	dimOf := func(s shapes.Shape, i int) (int, bool) {
+		if s.Rank() == rank {
+			return s.Dimensions[i], true
+		}
+		return 1, s.Size() == 1
+	}
+	// Natural strides of each operand; broadcast axes get stride 0; axes of
+	// output size 1 are dropped. dims, ls, rs run from the innermost axis.
+	sl, sr := 1, 1
+	for i := rank - 1; i >= 0; i-- {
+		d := outputShape.Dimensions[i]
+		ld, okL := dimOf(lhsShape, i)
+		rd, okR := dimOf(rhsShape, i)
+		if !okL || !okR || (ld != d && ld != 1) || (rd != d && rd != 1) {
+			return p, false
+		}
+		if d != 1 {
+			p.dims[p.k] = d
+			if ld == d {
+				p.ls[p.k] = sl
+			}
+			if rd == d {
+				p.rs[p.k] = sr
+			}
+			p.k++
+		}
+		sl *= ld
+		sr *= rd
+	}
+	if p.k == 0 {
+		p.n, p.j = 1, 0
+		return p, true
+	}
+	// The run: axes 0..j-1, over which each operand is contiguous (strides
+	// 1, n, n·d, …) or constant (all 0).
+	p.lc, p.rc = p.ls[0], p.rs[0]
+	p.n, p.j = p.dims[0], 1
+	for ; p.j < p.k; p.j++ {
+		if p.ls[p.j] != p.lc*p.n || p.rs[p.j] != p.rc*p.n {
+			break
+		}
+		p.n *= p.dims[p.j]
+	}
+	return p, true
+}
+
+// binaryRange computes the output elements [e0, e1) of the plan.
+func binaryRange[T gobackend.PODNumericConstraints](p *binaryPlan, op binaryOpKind, lhs, rhs, output []T, e0, e1 int) {
+	if p.j >= p.k { // one run
+		binaryRun(op, output[e0:e1], lhs[e0*p.lc:], rhs[e0*p.rc:], p.lc, p.rc)
+		return
+	}
+	// e0, e1 are multiples of n here. Start the odometer at run e0/n.
+	var idx [binaryBroadcastMaxRank]int
+	lOff, rOff := 0, 0
+	rem := e0 / p.n
+	for a := p.j; a < p.k; a++ {
+		idx[a] = rem % p.dims[a]
+		rem /= p.dims[a]
+		lOff += idx[a] * p.ls[a]
+		rOff += idx[a] * p.rs[a]
+	}
+	n := p.n
+	for o := e0; o < e1; o += n {
+		binaryRun(op, output[o:o+n], lhs[lOff:], rhs[rOff:], p.lc, p.rc)
+		for a := p.j; a < p.k; a++ {
+			idx[a]++
+			lOff += p.ls[a]
+			rOff += p.rs[a]
+			if idx[a] < p.dims[a] {
+				break
+			}
+			lOff -= p.ls[a] * p.dims[a]
+			rOff -= p.rs[a] * p.dims[a]
+			idx[a] = 0
+		}
+	}
+}
+
 // binaryBroadcast computes output = lhs op rhs where lhs and rhs broadcast to
-// outputShape (same rank, each axis of size 1 or the output's). The output
-// is walked in runs: the innermost axes over which each operand is either
-// contiguous or constant are merged into one run, computed by a plain loop,
-// and an odometer over the remaining axes moves the operands' offsets. It
-// reports false, doing nothing, for ranks it does not handle.
+// outputShape, by runs (see binaryPlan). It reports false, doing nothing,
+// for shapes it does not handle.
 //
 // Output may alias an operand of the output's shape: every element is read
 // before its own index is written.
 func binaryBroadcast[T gobackend.PODNumericConstraints](op binaryOpKind, lhs, rhs, output []T,
 	lhsShape, rhsShape, outputShape shapes.Shape) bool {
-	rank := outputShape.Rank()
-	if rank > binaryBroadcastMaxRank || lhsShape.Rank() != rank || rhsShape.Rank() != rank {
+	p, ok := newBinaryPlan(lhsShape, rhsShape, outputShape)
+	if !ok {
 		return false
 	}
-	// Natural strides of each operand; broadcast axes get stride 0; axes of
-	// output size 1 are dropped.
-	var dims, ls, rs [binaryBroadcastMaxRank]int
-	k := 0
-	sl, sr := 1, 1
-	for i := rank - 1; i >= 0; i-- {
-		d := outputShape.Dimensions[i]
-		ld, rd := lhsShape.Dimensions[i], rhsShape.Dimensions[i]
-		if (ld != d && ld != 1) || (rd != d && rd != 1) {
-			return false
-		}
-		if d != 1 {
-			dims[k] = d
-			if ld == d {
-				ls[k] = sl
-			}
-			if rd == d {
-				rs[k] = sr
-			}
-			k++
-		}
-		sl *= ld
-		sr *= rd
-	}
-	// dims, ls, rs now run from the innermost axis (index 0) outwards.
-	if k == 0 {
-		binaryRun(op, output[:1], lhs, rhs, 0, 0)
-		return true
-	}
-	// The run: axes 0..j-1, over which each operand is contiguous (strides
-	// 1, n, n·d, …) or constant (all 0).
-	lc, rc := ls[0], rs[0] // 1 or 0
-	n, j := dims[0], 1
-	for ; j < k; j++ {
-		if ls[j] != lc*n || rs[j] != rc*n {
-			break
-		}
-		n *= dims[j]
-	}
-	if j == k {
-		binaryRun(op, output[:n], lhs, rhs, lc, rc)
-		return true
-	}
-	var idx [binaryBroadcastMaxRank]int
-	lOff, rOff := 0, 0
-	for o := 0; o < len(output); o += n {
-		binaryRun(op, output[o:o+n], lhs[lOff:], rhs[rOff:], lc, rc)
-		// Advance the odometer over axes j..k-1.
-		for a := j; a < k; a++ {
-			idx[a]++
-			lOff += ls[a]
-			rOff += rs[a]
-			if idx[a] < dims[a] {
-				break
-			}
-			lOff -= ls[a] * dims[a]
-			rOff -= rs[a] * dims[a]
-			idx[a] = 0
-		}
-	}
+	binaryRange(&p, op, lhs, rhs, output, 0, len(output))
 	return true
+}
+
+// binaryParallelMin is the least output size split over the workers.
+const binaryParallelMin = 1 << 15
+
+// binaryParallelFloat32 computes a float32 Add, Sub, Mul or Div of at least
+// binaryParallelMin elements in chunks (whole runs) over the backend's
+// workers; it reports false, doing nothing, for other dtypes, smaller
+// outputs, a single worker or shapes binaryPlan does not handle. A
+// transformer's elementwise ops form a chain: run one at a time, each left
+// a core idle.
+func binaryParallelFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output *gobackend.Buffer) bool {
+	out, ok := output.Flat.([]float32)
+	if !ok || len(out) < binaryParallelMin || backend == nil || backend.Workers == nil || !backend.Workers.IsEnabled() {
+		return false
+	}
+	workers := backend.Workers.AdjustedMaxParallelism()
+	if workers <= 1 {
+		return false
+	}
+	l, okL := lhs.Flat.([]float32)
+	r, okR := rhs.Flat.([]float32)
+	if !okL || !okR {
+		return false
+	}
+	p, ok := newBinaryPlan(lhs.RawShape, rhs.RawShape, output.RawShape)
+	if !ok {
+		return false
+	}
+	unit := 8 // one run: split anywhere (on 8-element boundaries)
+	if p.j < p.k {
+		unit = p.n
+	}
+	units := len(out) / unit
+	chunks := min(workers, units)
+	if chunks <= 1 {
+		return false
+	}
+	ParallelChunks(backend, chunks, func(c int) {
+		e0, e1 := c*units/chunks*unit, (c+1)*units/chunks*unit
+		if c == chunks-1 {
+			e1 = len(out)
+		}
+		binaryRange(&p, op, l, r, out, e0, e1)
+	})
+	return true
+}
+
+// ParallelChunks runs fn(0), …, fn(n-1) on the calling goroutine and on
+// as many of the backend's workers as are free now (Pool.SaturateNow), and
+// returns when all are done.
+func ParallelChunks(backend *gobackend.Backend, n int, fn func(i int)) {
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			fn(i)
+		}
+	}
+	if backend == nil || backend.Workers == nil {
+		work()
+		return
+	}
+	backend.Workers.SaturateNow(work)
 }
 
 // binaryRun sets out[i] = l[i·ls] op r[i·rs] for the run, with ls and rs

@@ -47,6 +47,10 @@ func execAdd(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
+	if binaryParallelFloat32(backend, binaryAdd, lhs, rhs, output) {
+		return output, nil
+	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -189,6 +193,10 @@ func execMul(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
+	if binaryParallelFloat32(backend, binaryMul, lhs, rhs, output) {
+		return output, nil
+	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -327,6 +335,10 @@ func execSub(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
+	if binaryParallelFloat32(backend, binarySub, lhs, rhs, output) {
+		return output, nil
+	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -488,6 +500,10 @@ func execDiv(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
+	if binaryParallelFloat32(backend, binaryDiv, lhs, rhs, output) {
+		return output, nil
+	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:

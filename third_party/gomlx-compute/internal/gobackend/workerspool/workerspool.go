@@ -200,3 +200,22 @@ func (w *Pool) WorkerIsAsleep() {
 func (w *Pool) WorkerRestarted() {
 	w.extraParallelism.Add(-1)
 }
+
+// SaturateNow runs task on the calling goroutine and on as many workers as
+// are free now, up to AdjustedMaxParallelism in all, and returns when all
+// are done. Like Saturate, each task is expected to keep taking work until
+// none is left. Unlike Saturate, it never waits for a worker: the caller may
+// itself be a worker (an op run by the parallel executor), and ops side by
+// side each waiting for a free worker can deadlock. NPTI Studio patch.
+func (w *Pool) SaturateNow(task func()) {
+	var wg sync.WaitGroup
+	for range w.AdjustedMaxParallelism() - 1 {
+		wg.Add(1)
+		if !w.StartIfAvailable(func() { defer wg.Done(); task() }) {
+			wg.Done()
+			break
+		}
+	}
+	task()
+	wg.Wait()
+}
