@@ -85,7 +85,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	embed := w[0]
 
 	x := Gather(embed, InsertAxes(tokens, -1))      // [B, S, H]
-	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, 1, S, D]
+	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, S, 1, D]
 	mask := inputs[lay.mask]                        // [B, S, T]
 	write := inputs[lay.write]
 
@@ -163,18 +163,26 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots
 	c := m.Config
 	B, S := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
 	NH, KVH, D := c.NumHeads, c.NumKVHeads, c.HeadDim
-	heads := func(x *Node, n int) *Node { // [B, S, n*D] → [B, n, S, D]
-		return Transpose(Reshape(x, B, S, n, D), 1, 2)
+	heads := func(x *Node) *Node { // [B, S, n, D] → [B, n, S, D]
+		if S == 1 { // the same data: no transpose op
+			return Reshape(x, B, x.Shape().Dimensions[2], 1, D)
+		}
+		return Transpose(x, 1, 2)
 	}
 	qkv := linear(h, lw.qkv, lw.qkvb) // [B, S, (NH+2·KVH)·D]
-	q := rope(heads(SliceAxis(qkv, -1, AxisRange(0, NH*D)), NH), cos, sin)
-	k := rope(heads(SliceAxis(qkv, -1, AxisRange(NH*D, (NH+KVH)*D)), KVH), cos, sin)
-	v := heads(SliceAxis(qkv, -1, AxisRange((NH+KVH)*D, (NH+2*KVH)*D)), KVH)
+	// Queries and keys rotate together (one set of RoPE ops a layer).
+	qk := rope(Reshape(SliceAxis(qkv, -1, AxisRange(0, (NH+KVH)*D)), B, S, NH+KVH, D), cos, sin)
+	q := heads(SliceAxis(qk, 2, AxisRange(0, NH)))
+	k := heads(SliceAxis(qk, 2, AxisRange(NH, NH+KVH)))
+	v := heads(Reshape(SliceAxis(qkv, -1, AxisRange((NH+KVH)*D, (NH+2*KVH)*D)), B, S, KVH, D))
 
 	kc, vc = updateCache(cacheK, k, write, slots), updateCache(cacheV, v, write, slots)
 
 	o, _ := attend(q, kc, vc, mask) // [B, NH, S, D]
-	o = Reshape(Transpose(o, 1, 2), B, S, NH*D)
+	if S > 1 {
+		o = Transpose(o, 1, 2)
+	}
+	o = Reshape(o, B, S, NH*D)
 	return linear(o, lw.o, nil), kc, vc
 }
 
@@ -246,16 +254,16 @@ func linear(x, w, b *Node) *Node {
 	return y
 }
 
-// ropeTables: positions [B, S] → cos, sin [B, 1, S, D] (rotate-half layout).
+// ropeTables: positions [B, S] → cos, sin [B, S, 1, D] (rotate-half layout).
 func (m *Model) ropeTables(positions *Node) (cos, sin *Node) {
 	g := positions.Graph()
 	inv := Const(g, m.invFreq)                                                      // [D/2]
 	f := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), lead(inv, 3)) // [B, S, D/2]
 	emb := Concatenate([]*Node{f, f}, -1)                                           // [B, S, D]
-	return InsertAxes(Cos(emb), 1), InsertAxes(Sin(emb), 1)
+	return InsertAxes(Cos(emb), 2), InsertAxes(Sin(emb), 2)
 }
 
-// rope rotates x [B, n, S, D] by the position tables.
+// rope rotates x [B, S, n, D] by the position tables [B, S, 1, D].
 func rope(x, cos, sin *Node) *Node {
 	D := x.Shape().Dimensions[3]
 	x1 := SliceAxis(x, 3, AxisRange(0, D/2))
