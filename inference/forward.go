@@ -21,6 +21,10 @@ type variant struct {
 	override  bool // clamp/add inputs at the FFN hook
 	capture   bool // the FFN activations [B, S, N] of each layer as outputs
 	allLogits bool // logits for every position instead of the last one
+	// rowWrites: every row of a multi-token step has tokens, and its S
+	// slots from its first position fit the cache; each row's keys and
+	// values are written as one slice there (see updateCache).
+	rowWrites bool
 }
 
 // stepInputs indexes the flat input list of a step graph.
@@ -103,7 +107,7 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 		lw := m.layerNodes(w, l)
 		h := rmsNorm(x, lw.attnNorm, c.RMSNormEps)
 		attn, kc, vc := m.attention(h, lw, cos, sin, mask, write, inputs[lay.positions],
-			inputs[lay.cache+2*l], inputs[lay.cache+2*l+1])
+			inputs[lay.cache+2*l], inputs[lay.cache+2*l+1], v.rowWrites)
 		outCache[2*l], outCache[2*l+1] = kc, vc
 		x = Add(x, attn)
 		h = rmsNorm(x, lw.ffnNorm, c.RMSNormEps)
@@ -159,7 +163,7 @@ func (m *Model) layerNodes(w []*Node, l int) layerWeights {
 }
 
 // attention: h [B, S, H] → [B, S, H], plus the updated caches [B, KVH, T, D].
-func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots, cacheK, cacheV *Node) (out, kc, vc *Node) {
+func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots, cacheK, cacheV *Node, rowWrites bool) (out, kc, vc *Node) {
 	c := m.Config
 	B, S := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
 	NH, KVH, D := c.NumHeads, c.NumKVHeads, c.HeadDim
@@ -176,7 +180,7 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots
 	k := heads(SliceAxis(qk, 2, AxisRange(NH, NH+KVH)))
 	v := heads(Reshape(SliceAxis(qkv, -1, AxisRange((NH+KVH)*D, (NH+2*KVH)*D)), B, S, KVH, D))
 
-	kc, vc = updateCache(cacheK, k, write, slots), updateCache(cacheV, v, write, slots)
+	kc, vc = updateCache(cacheK, k, write, slots, rowWrites), updateCache(cacheV, v, write, slots, rowWrites)
 
 	o, _ := attend(q, kc, vc, mask) // [B, NH, S, D]
 	if S > 1 {
@@ -215,12 +219,16 @@ func attend(q, kc, vc, mask *Node) (o *Node, fused bool) {
 // updateCache writes the new keys or values x [B, KVH, S, D] into the
 // cache [B, KVH, T, D] at the slots given by the one-hot write [B, S, T]
 // (slots [B, S] int32 holds the same slots as indices).
-func updateCache(cache, x, write, slots *Node) *Node {
+//
+// Where each row's S entries can go as one slice (one-token steps, and
+// rowWrites), they are pasted in place (the cache is donated to the step)
+// at the row's first slot, instead of a pass over the whole cache. A
+// row's padding entries then land in the slots after its tokens, which it
+// does not attend to, and which its next step overwrites before it does;
+// a padding row of a one-token step writes to the last slot (see step).
+func updateCache(cache, x, write, slots *Node, rowWrites bool) *Node {
 	S := x.Shape().Dimensions[2]
-	if S == 1 {
-		// One token per row: paste each row's entry at its slot, in place
-		// (the cache is donated to the step), instead of a pass over the
-		// whole cache. Padding rows write to the last slot (see step).
+	if S == 1 || rowWrites {
 		B := x.Shape().Dimensions[0]
 		zero := ScalarZero(x.Graph(), dtypes.Int32)
 		for b := range B {

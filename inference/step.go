@@ -69,6 +69,14 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	c := m.Config
 	B, S, T := bt.B, in.S, bt.T
 	v := variant{override: in.override != nil, capture: in.countRows != nil, allLogits: in.allLogits}
+	// A multi-token step whose every row brings tokens and fits its run of S
+	// slots writes each row's entries as one slice (rowWrites).
+	v.rowWrites = S > 1
+	for b, row := range in.rows {
+		if len(row) == 0 || bt.lens[b]+S > T {
+			v.rowWrites = false
+		}
+	}
 	e, err := m.exec(v)
 	if err != nil {
 		return out, err

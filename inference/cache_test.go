@@ -1,0 +1,80 @@
+package inference
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestCacheWrites feeds two rows through steps that take each way of
+// writing the KV cache — a multi-token step whose rows each write one slice
+// (rows of unequal length: padding lands after the shorter row's tokens), a
+// multi-token step with a row that brings no tokens (the one-hot write,
+// which must leave that row's cache alone), and one-token steps — and
+// checks each row's last logits against the row run alone in one step.
+func TestCacheWrites(t *testing.T) {
+	m, err := Synthesize("persona-tiny", 7, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	seq := func(n int) []int {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = rng.IntN(m.Config.VocabSize)
+		}
+		return s
+	}
+	a, b := seq(9), seq(5)
+	ctx := context.Background()
+	bt := m.newBatch(2, 32)
+	defer bt.free()
+	steps := []struct {
+		rows    [][]int
+		oneHot  bool // expected write path
+		compare []int
+	}{
+		{rows: [][]int{a[:5], b[:3]}},                         // one slice a row
+		{rows: [][]int{a[5:7], nil}, oneHot: true},            // row 1 idle: one-hot
+		{rows: [][]int{a[7:8], b[3:4]}},                       // one token a row
+		{rows: [][]int{a[8:9], b[4:5]}, compare: []int{9, 5}}, // one token a row
+	}
+	for i, st := range steps {
+		S := 0
+		for _, r := range st.rows {
+			S = max(S, len(r))
+		}
+		rows := st.rows
+		if rows[1] == nil {
+			rows = [][]int{rows[0], {}}
+		}
+		out, err := m.step(ctx, bt, stepIn{rows: rows, S: S})
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		wantV := variant{rowWrites: S > 1 && !st.oneHot}
+		m.mu.Lock()
+		_, compiled := m.execs[wantV]
+		m.mu.Unlock()
+		if !compiled {
+			t.Fatalf("step %d did not run the %+v graph", i, wantV)
+		}
+		if st.compare == nil {
+			continue
+		}
+		for r, full := range [][]int{a, b} {
+			solo := m.newBatch(1, 32)
+			want, err := m.step(ctx, solo, stepIn{rows: [][]int{full}, S: len(full)})
+			solo.free()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, w := range want.logits[0] {
+				if g := out.logits[r][j]; math.Abs(float64(g-w)) > 1e-4*(1+math.Abs(float64(w))) {
+					t.Fatalf("row %d logit %d: %g after the steps, %g in one step", r, j, g, w)
+				}
+			}
+		}
+	}
+}
