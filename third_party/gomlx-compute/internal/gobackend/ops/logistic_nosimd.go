@@ -7,6 +7,3 @@
 package ops
 
 func logisticFloat32SIMD(inputs, outputs []float32) bool { return false }
-
-// logisticAVX2 is false without the SIMD build.
-const logisticAVX2 = false

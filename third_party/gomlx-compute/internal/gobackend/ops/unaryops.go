@@ -631,17 +631,9 @@ func execLogistic(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		// NPTI Studio patch: vectorized where the CPU allows, and large
-		// inputs split over the workers (binaryParallelMin elements or more).
-		in, out := input.Flat.([]float32), output.Flat.([]float32)
-		if logisticAVX2 && len(in) >= binaryParallelMin {
-			const chunk = binaryParallelMin / 2
-			ParallelChunks(backend, (len(in)+chunk-1)/chunk, func(c int) {
-				e := min((c+1)*chunk, len(in))
-				logisticFloat32SIMD(in[c*chunk:e], out[c*chunk:e])
-			})
-		} else if !logisticFloat32SIMD(in, out) {
-			execLogisticGeneric(in, out)
+		// NPTI Studio patch: vectorized where the CPU allows.
+		if !logisticFloat32SIMD(input.Flat.([]float32), output.Flat.([]float32)) {
+			execLogisticGeneric(input.Flat.([]float32), output.Flat.([]float32))
 		}
 	case dtypes.Float64:
 		execLogisticGeneric(input.Flat.([]float64), output.Flat.([]float64))
