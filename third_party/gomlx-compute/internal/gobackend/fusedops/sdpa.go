@@ -123,14 +123,8 @@ func sdpaFastApplies(q, k, v shapes.Shape, mask *shapes.Shape, layout compute.At
 		switch {
 		case mask.DType != dtypes.Float32:
 			return "only an additive float32 mask"
-		case r < 2 || r > 4 || d[r-2] != S || d[r-1] != T:
-			return "mask must be [S, T], [B, S, T] or [B, H, S, T] (B and H may be 1)"
-		case r >= 3 && d[0] != 1 && d[0] != q.Dimensions[0] && r == 4:
-			return "mask batch dimension must be 1 or B"
-		case r == 3 && d[0] != 1 && d[0] != q.Dimensions[0]:
-			return "mask batch dimension must be 1 or B"
-		case r == 4 && d[1] != 1 && d[1] != q.Dimensions[1]:
-			return "mask head dimension must be 1 or H"
+		case r != 3 || d[1] != S || d[2] != T || (d[0] != 1 && d[0] != q.Dimensions[0]):
+			return "only a mask [B, S, T] (B may be 1)"
 		}
 	}
 	return ""

@@ -94,7 +94,9 @@ func sdpaRowAVX2(q, keys, vals, mrow, out, sc []float32, T, D int, scale float32
 		clear(out)
 		return
 	}
-	matmul.DotRowsFloat32(q, keys[:hi*D], sc[:hi], D)
+	if !matmul.DotRowsFloat32(q, keys[:hi*D], sc[:hi], D) {
+		panic("fusedops: the AVX2 attention ran where sdpaFastApplies rules it out")
+	}
 
 	// scores·scale + mask, eight at a time; the tail after VZEROUPPER.
 	load := func(s []float32, i int) archsimd.Float32x8 {

@@ -311,6 +311,7 @@ func avx2DotTail(x, r unsafe.Pointer, k int) float32 {
 	return s
 }
 
+// avx2MatVecOK: the CPU runs the assembly kernels (VFMADD231PS).
 var avx2MatVecOK = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 // DotRowsFloat32 sets out[r] = x · w[r*k:(r+1)*k] for r < len(out), with the
@@ -318,7 +319,6 @@ var avx2MatVecOK = archsimd.X86.AVX2() && archsimd.X86.FMA()
 // false, doing nothing, where that kernel does not apply (k%32 != 0, or the
 // CPU lacks AVX2/FMA). Used by the fused attention (fusedops/sdpa_avx2.go).
 func DotRowsFloat32(x, w, out []float32, k int) bool {
-	// The assembly kernel uses VFMADD231PS and VZEROUPPER.
 	rows := len(out)
 	if !avx2MatVecOK || k%32 != 0 || len(x) < k || len(w) < rows*k {
 		return false
