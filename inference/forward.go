@@ -211,7 +211,11 @@ func attend(q, kc, vc, mask *Node) (o *Node, fused bool) {
 	}
 	return InternalFusedOpCaller(func() *Node {
 		o, _ := BackendFusedScaledDotProductAttention(q, kc, vc, compute.AttentionAxesLayoutBHSD,
-			&compute.ScaledDotProductAttentionConfig{Mask: InternalBackendOutputs(mask)[0], Scale: scale})
+			// The mask as [B, 1, S, T]: one layout for every backend's
+			// broadcasting rules (a rank-3 mask reads as [B, S, T] in the
+			// Go backend but would align B with the heads when broadcast
+			// from the right).
+			&compute.ScaledDotProductAttentionConfig{Mask: InternalBackendOutputs(InsertAxes(mask, 1))[0], Scale: scale})
 		return o
 	}, decomposed, false)
 }

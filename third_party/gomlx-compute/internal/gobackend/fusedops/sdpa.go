@@ -123,8 +123,8 @@ func sdpaFastApplies(q, k, v shapes.Shape, mask *shapes.Shape, layout compute.At
 		switch {
 		case mask.DType != dtypes.Float32:
 			return "only an additive float32 mask"
-		case r != 3 || d[1] != S || d[2] != T || (d[0] != 1 && d[0] != q.Dimensions[0]):
-			return "only a mask [B, S, T] (B may be 1)"
+		case r != 4 || d[1] != 1 || d[2] != S || d[3] != T || (d[0] != 1 && d[0] != q.Dimensions[0]):
+			return "only a mask [B, 1, S, T] (B may be 1)"
 		}
 	}
 	return ""
