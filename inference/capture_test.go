@@ -11,8 +11,9 @@ import (
 
 // TestCaptureBins checks the capture's counting of activations (one
 // [B, S, N] per layer) against a scan of the bin edges, on every float32
-// edge, its neighbours and values far out of range, NaN included; positions not marked for counting (padding,
-// prompt tokens outside the scope) must not count at all.
+// edge, its neighbours and values far out of range, NaN included;
+// positions not marked for counting (padding, prompt tokens outside the
+// scope) must not count at all.
 func TestCaptureBins(t *testing.T) {
 	var vals []float32
 	for _, e := range hook.BinEdges() {
@@ -65,6 +66,8 @@ func TestCaptureBins(t *testing.T) {
 	}
 }
 
+var scanEdges = hook.BinEdges()
+
 // binByScan is the histogram bin of a by a linear scan of the edges
 // (bins are left-open, right-closed; NaN counts as not active): an oracle
 // independent of hook.BinOf's arithmetic guess and correction.
@@ -72,9 +75,8 @@ func binByScan(a float32) int {
 	if !(a > 0) {
 		return 0
 	}
-	e := hook.BinEdges()
 	for b := 1; b < hook.Bins; b++ {
-		if a <= e[b+1] {
+		if a <= scanEdges[b+1] {
 			return b
 		}
 	}

@@ -113,8 +113,6 @@ func (u *UI) Open() {
 // back through it.
 func (u *UI) do(fn func()) { fyne.Do(fn) }
 
-// showError reports err in the one error dialog of the app (and the status
-// line); nil is ignored.
 // runner returns the loaded model's runner, or shows why the action
 // (named for the message) cannot start and returns nil.
 func (u *UI) runner(action string) analysis.Runner {
@@ -125,6 +123,8 @@ func (u *UI) runner(action string) analysis.Runner {
 	return r
 }
 
+// showError reports err in the one error dialog of the app (and the status
+// line); nil is ignored.
 func (u *UI) showError(err error) {
 	if err == nil {
 		return

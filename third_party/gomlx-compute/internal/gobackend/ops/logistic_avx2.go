@@ -68,12 +68,12 @@ func logisticFloat32SIMD(inputs, outputs []float32) bool {
 	if subnormal {
 		for j, v := range inputs[:i] {
 			if v < -87 {
-				outputs[j] = logisticScalar32(v)
+				outputs[j] = logisticOne(v)
 			}
 		}
 	}
 	for ; i < n; i++ {
-		outputs[i] = logisticScalar32(inputs[i])
+		outputs[i] = logisticOne(inputs[i])
 	}
 	return true
 }

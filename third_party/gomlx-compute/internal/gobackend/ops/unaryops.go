@@ -647,24 +647,20 @@ func execLogistic(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 	return output, nil
 }
 
-// logisticScalar32 is the float64 path for one float32 (the SIMD tail).
-func logisticScalar32(x float32) float32 {
-	if x >= 0 {
-		return float32(1.0 / (1.0 + math.Exp(-float64(x))))
-	}
-	e := math.Exp(float64(x))
-	return float32(e / (1.0 + e))
-}
-
 func execLogisticGeneric[T float32 | float64](inputs, outputs []T) {
 	for ii, input := range inputs {
-		if input >= 0 {
-			outputs[ii] = T(1.0 / (1.0 + math.Exp(-float64(input))))
-		} else {
-			e_x := math.Exp(float64(input))
-			outputs[ii] = T(e_x / (1.0 + e_x))
-		}
+		outputs[ii] = logisticOne(input)
 	}
+}
+
+// logisticOne is the logistic of one value in float64 (NPTI Studio patch:
+// split out of execLogisticGeneric for the SIMD path's tails).
+func logisticOne[T float32 | float64](x T) T {
+	if x >= 0 {
+		return T(1.0 / (1.0 + math.Exp(-float64(x))))
+	}
+	e := math.Exp(float64(x))
+	return T(e / (1.0 + e))
 }
 
 func execLogisticHalfPrecision[T gotype.HalfPrecision[T], P gotype.HalfPrecisionPtr[T]](inputs, outputs []T) {
