@@ -30,7 +30,7 @@ type benchResult struct {
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model, backend := modelFlags(fs)
+	model, opts := modelFlags(fs)
 	shape := fs.String("shape", "", "synthesize a random model of this shape instead: "+strings.Join(inference.ShapeNames(), ", "))
 	batch := fs.Int("batch", 4, "prefill batch size")
 	length := fs.Int("length", 128, "prefill length per sequence")
@@ -49,9 +49,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var m *inference.Model
 	var err error
 	if *shape != "" {
-		m, err = inference.Synthesize(*shape, 1, inference.Options{Backend: *backend})
+		m, err = inference.Synthesize(*shape, 1, *opts)
 	} else {
-		m, err = inference.Load(*model, inference.Options{Backend: *backend})
+		m, err = inference.Load(*model, *opts)
 	}
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model, backend := modelFlags(fs)
+	model, load := modelFlags(fs)
 	prompt := fs.String("prompt", "", "prompt text")
 	promptIDs := fs.String("prompt-ids", "", "prompt token ids, used verbatim (no BOS added)")
 	useChat := fs.Bool("chat", false, "wrap the prompt in the model's chat template")
@@ -51,7 +51,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if steering && *neurons == "" {
 		return errors.New("--trait, --pole, --gamma, --mask-fraction and --scope steer through --neurons DIR: give it")
 	}
-	l, err := openModel(ctx, *model, *backend, stderr)
+	l, err := openModel(ctx, *model, *load, stderr)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ type identifySummary struct {
 func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("identify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model, backend := modelFlags(fs)
+	model, opts := modelFlags(fs)
 	data := fs.String("data", "", "PersonalityBench folder (default: the built-in probe set)")
 	traits := fs.String("traits", "", "comma-separated traits, both poles each (default: all)")
 	mode := fs.String("mode", analysis.IdentifyNPTI, "npti (generate, count generated tokens), prompt (teacher-force the prompt) or teacher (teacher-force descriptions)")
@@ -82,7 +82,7 @@ func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		req.Lines = [2]int{lo, hi + 1}
 		req.DataSource += fmt.Sprintf(" lines %d-%d", lo, hi)
 	}
-	l, err := openModel(ctx, *model, *backend, stderr)
+	l, err := openModel(ctx, *model, *opts, stderr)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/npti-studio/npti/analysis"
+	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/inference/hook"
 )
 
@@ -24,17 +25,18 @@ var Openings = []string{
 
 // induceFlags are the flags shared by induce and sweep.
 type induceFlags struct {
-	model, backend, neurons, stats, induce, policy, data, questionsFile, scope, template, chat *string
-	gamma, maskFrac, rep                                                                       *float64
-	openings, noClamp                                                                          *bool
-	limit, maxNew                                                                              *int
-	seed                                                                                       *uint64
+	load                                                                              *inference.Options
+	model, neurons, stats, induce, policy, data, questionsFile, scope, template, chat *string
+	gamma, maskFrac, rep                                                              *float64
+	openings, noClamp                                                                 *bool
+	limit, maxNew                                                                     *int
+	seed                                                                              *uint64
 }
 
 func addInduceFlags(fs *flag.FlagSet) *induceFlags {
 	return &induceFlags{
 		model:         fs.String("model", "", "model folder, llama2.c file or HF repo id"),
-		backend:       fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)"),
+		load:          runtimeFlags(fs),
 		neurons:       fs.String("neurons", "", "folder of neuron dict files"),
 		stats:         fs.String("stats", "", "stats folder to select the sets from with the NPTI rule (instead of --neurons)"),
 		induce:        fs.String("induce", "", "trait:pole[:gamma][,trait:pole...] to induce"),
@@ -110,7 +112,7 @@ func (f *induceFlags) request(ctx context.Context, stderr io.Writer) (analysis.I
 		q.Questions = q.Questions[:*f.limit]
 	}
 	q.Template, q.MaxNewTokens, q.RepetitionPenalty = *f.template, *f.maxNew, *f.rep
-	l, err := openModel(ctx, *f.model, *f.backend, stderr)
+	l, err := openModel(ctx, *f.model, *f.load, stderr)
 	if err != nil {
 		return q, nil, err
 	}

@@ -17,7 +17,7 @@ import (
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model, backend := modelFlags(fs)
+	model, opts := modelFlags(fs)
 	promptIDs := fs.String("prompt-ids", "", "token ids, used verbatim")
 	prompt := fs.String("prompt", "", "text (tokenized with the model's special tokens)")
 	asJSON := fs.Bool("json", false, `print {"tokens", "p_active", "q95"}`)
@@ -27,7 +27,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *model == "" || (*prompt == "") == (*promptIDs == "") {
 		return errors.New("need --model and exactly one of --prompt-ids or --prompt")
 	}
-	l, err := openModel(ctx, *model, *backend, stderr)
+	l, err := openModel(ctx, *model, *opts, stderr)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	answersPath := fs.String("answers", "", "answers file written by npti induce (required)")
 	model := fs.String("model", "", "model to measure fluency (NLL) with (optional)")
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	opts := runtimeFlags(fs)
 	data := fs.String("data", "", "PersonalityBench folder to train the scorer on (default: the built-in probe set)")
 	out := fs.String("out", "", "write each scored answer here (JSON Lines)")
 	batch := fs.Int("batch", 8, "answers per NLL batch")
@@ -59,7 +59,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var r analysis.Runner
 	if *model != "" {
-		l, err := openModel(ctx, *model, *backend, stderr)
+		l, err := openModel(ctx, *model, *opts, stderr)
 		if err != nil {
 			return err
 		}

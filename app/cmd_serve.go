@@ -19,7 +19,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model, backend := modelFlags(fs)
+	model, opts := modelFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default; there is no authentication)")
 	name := fs.String("name", "", "model id reported by /v1/models (default: the model folder's name)")
 	neurons := fs.String("neurons", "", "folder of neuron dict files, for --induce and per-request \"npti\" plans")
@@ -43,7 +43,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	l, err := openModel(ctx, *model, *backend, stderr)
+	l, err := openModel(ctx, *model, *opts, stderr)
 	if err != nil {
 		return err
 	}

@@ -22,17 +22,25 @@ type loaded struct {
 	template *chat.Template       // nil when the model has no chat template
 }
 
-// modelFlags defines the --model and --backend flags every model command
-// shares.
-func modelFlags(fs *flag.FlagSet) (model, backend *string) {
-	return fs.String("model", "", "model folder, llama2.c file or HF repo id"),
-		fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+// modelFlags defines the --model, --backend and --weights flags every
+// model command shares.
+func modelFlags(fs *flag.FlagSet) (model *string, opts *inference.Options) {
+	model = fs.String("model", "", "model folder, llama2.c file or HF repo id")
+	return model, runtimeFlags(fs)
+}
+
+// runtimeFlags defines --backend and --weights, how a model is loaded.
+func runtimeFlags(fs *flag.FlagSet) *inference.Options {
+	var o inference.Options
+	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	fs.StringVar(&o.Weights, "weights", "auto", "how weight matrices are held: auto (bf16 for BF16 checkpoints, else f32), f32, or bf16 (rounds float32 checkpoints; half the memory)")
+	return &o
 }
 
 // loadModel opens a model by path or HF repo id, with its tokenizer and chat
 // template when present beside it.
-func loadModel(path, backend string) (*loaded, error) {
-	m, err := inference.Load(path, inference.Options{Backend: backend})
+func loadModel(path string, opts inference.Options) (*loaded, error) {
+	m, err := inference.Load(path, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/inference/hfhub"
 )
 
@@ -33,12 +34,12 @@ func resolveModelArg(ctx context.Context, arg string, w io.Writer) (string, erro
 
 // openModel resolves a --model argument (downloading a repo id if needed)
 // and loads the model with its tokenizer and chat template.
-func openModel(ctx context.Context, arg, backend string, w io.Writer) (*loaded, error) {
+func openModel(ctx context.Context, arg string, opts inference.Options, w io.Writer) (*loaded, error) {
 	path, err := resolveModelArg(ctx, arg, w)
 	if err != nil {
 		return nil, err
 	}
-	return loadModel(path, backend)
+	return loadModel(path, opts)
 }
 
 // downloadBar prints a throttled one-line progress bar.

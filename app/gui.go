@@ -10,11 +10,12 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/ui"
 )
 
 // guiOptions parses the flags of the desktop app.
-func guiOptions(args []string, stderr io.Writer) (ui.Options, string, error) {
+func guiOptions(args []string, stderr io.Writer) (ui.Options, inference.Options, error) {
 	fs := flag.NewFlagSet("npti", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o ui.Options
@@ -22,26 +23,26 @@ func guiOptions(args []string, stderr io.Writer) (ui.Options, string, error) {
 	fs.StringVar(&o.Stats, "stats", "", "statistics folder to open")
 	fs.StringVar(&o.Neurons, "neurons", "", "folder of neuron dict files to open")
 	fs.StringVar(&o.Bench, "bench", "", "PersonalityBench folder to identify on (default: the built-in probe set)")
-	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	load := runtimeFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return o, "", errUsage
+		return o, *load, errUsage
 	}
 	if fs.NArg() > 0 {
-		return o, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return o, *load, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	o.DebugLayout = os.Getenv("NPTI_DEBUG_LAYOUT") == "1"
-	return o, *backend, nil
+	return o, *load, nil
 }
 
 // runGUI opens the desktop app with the model, stats and neuron sets
 // named by the flags.
 func runGUI(ctx context.Context, args []string) error {
-	o, backend, err := guiOptions(args, os.Stderr)
+	o, load, err := guiOptions(args, os.Stderr)
 	if err != nil {
 		return err
 	}
 	a := fyneapp.NewWithID("io.github.npti_studio.npti")
-	u := ui.New(a, newUIEngine(backend), o)
+	u := ui.New(a, newUIEngine(load), o)
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/npti-studio/npti/analysis"
+	"github.com/npti-studio/npti/inference"
 )
 
 // TestPipelinePersonaTiny is the end-to-end check of issue 3 on the
@@ -129,7 +130,7 @@ func checkInduction(t *testing.T, got scoreOutput) {
 func TestIdentifyRealEngineResumeAndShards(t *testing.T) {
 	model := neuronsShared(t, "models", "persona-tiny")
 	data := neuronsShared(t, "data", "personalitybench")
-	l, err := loadModel(model, "")
+	l, err := loadModel(model, inference.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 func loadPersonaTiny(t *testing.T) *loaded {
 	t.Helper()
 	dir := neuronsShared(t, "models", "persona-tiny")
-	personaOnce.Do(func() { personaLoaded, personaErr = loadModel(dir, "") })
+	personaOnce.Do(func() { personaLoaded, personaErr = loadModel(dir, inference.Options{}) })
 	if personaErr != nil {
 		t.Fatal(personaErr)
 	}

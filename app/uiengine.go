@@ -6,13 +6,14 @@ import (
 	"sync"
 
 	"github.com/npti-studio/npti/analysis"
+	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/inference/hfhub"
 	"github.com/npti-studio/npti/ui"
 )
 
 // uiEngine implements ui.Engine over loadModel and newRunner.
 type uiEngine struct {
-	backend string
+	load inference.Options // how models are loaded (--backend, --weights)
 
 	mu     sync.Mutex
 	runner *runner
@@ -20,11 +21,11 @@ type uiEngine struct {
 
 var _ ui.Engine = (*uiEngine)(nil)
 
-func newUIEngine(backend string) *uiEngine { return &uiEngine{backend: backend} }
+func newUIEngine(load inference.Options) *uiEngine { return &uiEngine{load: load} }
 
 // Load opens a model and makes it current.
 func (e *uiEngine) Load(_ context.Context, path string) (ui.ModelInfo, error) {
-	l, err := loadModel(path, e.backend)
+	l, err := loadModel(path, e.load)
 	if err != nil {
 		return ui.ModelInfo{}, err
 	}

@@ -88,7 +88,10 @@ func (m *Model) stepGraph(v variant, inputs []*Node) []*Node {
 	w := inputs[lay.weights:]
 	embed := w[0]
 
-	x := Gather(embed, InsertAxes(tokens, -1))      // [B, S, H]
+	x := Gather(embed, InsertAxes(tokens, -1)) // [B, S, H]
+	if x.DType() != dtypes.Float32 {           // bfloat16 weights
+		x = ConvertDType(x, dtypes.Float32)
+	}
 	cos, sin := m.ropeTables(inputs[lay.positions]) // [B, S, 1, D]
 	mask := inputs[lay.mask]                        // [B, S, T]
 	write := inputs[lay.write]
@@ -254,10 +257,15 @@ func rmsNorm(x, w *Node, eps float64) *Node {
 	return Mul(Mul(x, Rsqrt(Add(ms, ConstAs(ms, eps)))), lead(w, x.Rank()))
 }
 
-// linear: x [..., in] times w [out, in] (the HF layout) plus b [out].
+// linear: x [..., in] times w [out, in] (the HF layout) plus b [out]. A
+// bfloat16 w is converted to float32 in the graph; the Go backend reads
+// the bfloat16 values directly in the product instead (no float32 copy).
 func linear(x, w, b *Node) *Node {
 	dims := x.Shape().Dimensions
 	out, in := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
+	if w.DType() != dtypes.Float32 {
+		w = ConvertDType(w, dtypes.Float32)
+	}
 	y := Dot(Reshape(x, x.Shape().Size()/in, in), w).Einsum("mi,oi->mo")
 	y = Reshape(y, append(append([]int{}, dims[:len(dims)-1]...), out)...)
 	if b != nil {

@@ -29,7 +29,12 @@ func readJSON(t testing.TB, path string, v any) {
 
 func loadModel(t testing.TB, rel string) *Model {
 	t.Helper()
-	m, err := Load(filepath.Join(sharedDir(t), rel), Options{})
+	return loadModelOpts(t, rel, Options{})
+}
+
+func loadModelOpts(t testing.TB, rel string, o Options) *Model {
+	t.Helper()
+	m, err := Load(filepath.Join(sharedDir(t), rel), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +114,22 @@ func testOverride(t *testing.T, m *Model, addFile, clampFile string, gamma float
 	return o
 }
 
+// TestTinyRandomExpected runs the reference cases on the F32 Llama and the
+// BF16 Qwen2, the latter with its weights held as bfloat16 (the default)
+// and as float32: both must give the reference outputs.
 func TestTinyRandomExpected(t *testing.T) {
-	for _, name := range []string{"tiny-random-llama", "tiny-random-qwen2"} {
-		t.Run(name, func(t *testing.T) {
+	for _, c := range []struct{ name, weights, dtype string }{
+		{"tiny-random-llama", "", "f32"}, {"tiny-random-qwen2", "", "bf16"}, {"tiny-random-qwen2", "f32", "f32"},
+	} {
+		name := c.name
+		t.Run(name+"/"+c.dtype, func(t *testing.T) {
 			dir := filepath.Join(sharedDir(t), "models", name)
 			var exp expected
 			readJSON(t, filepath.Join(dir, "expected.json"), &exp)
-			m := loadModel(t, "models/"+name)
+			m := loadModelOpts(t, "models/"+name, Options{Weights: c.weights})
+			if got := m.WeightDType(); got != c.dtype {
+				t.Fatalf("weights held as %s, want %s", got, c.dtype)
+			}
 			ctx := context.Background()
 			hi := filepath.Join(dir, "neurons/Extraversion_dict.json")
 			lo := filepath.Join(dir, "neurons/Extraversion_reversed_dict.json")

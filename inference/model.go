@@ -11,15 +11,18 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
 	_ "github.com/gomlx/compute/gobackend" // the default pure-Go backend
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/npti-studio/npti/inference/checkpoint"
+	"github.com/npti-studio/npti/inference/safetensors"
 )
 
 // Options configure Load.
@@ -27,7 +30,19 @@ type Options struct {
 	// Backend is a GoMLX backend configuration ("go", "xla:cpu", ...);
 	// empty uses $GOMLX_BACKEND, else "go".
 	Backend string
+	// Weights is how the weight matrices (embedding, projections, LM
+	// head) are held; norms and biases are always float32:
+	//   - "auto" or "": bfloat16 where the checkpoint stores bfloat16,
+	//     else float32. Products widen bfloat16 to float32 as they read
+	//     it and compute in float32, so the outputs are those of float32
+	//     weights of the same values, at half the bytes;
+	//   - "f32": float32;
+	//   - "bf16": bfloat16, rounding float32 checkpoints (lossy).
+	Weights string
 }
+
+// WeightModes are the values Options.Weights accepts.
+var WeightModes = []string{"auto", "f32", "bf16"}
 
 // Model is a loaded decoder: immutable config, weights on the backend, and
 // the compiled step graphs (one Exec per variant, cached per shape bucket).
@@ -46,7 +61,8 @@ type Model struct {
 }
 
 // Load opens a checkpoint (an HF directory, a llama2.c file or a cached HF
-// repo id), validates it and moves its weights to the backend as float32.
+// repo id), validates it and moves its weights to the backend (see
+// Options.Weights).
 func Load(path string, opts Options) (*Model, error) {
 	ck, err := checkpoint.Open(path)
 	if err != nil {
@@ -59,25 +75,79 @@ func Load(path string, opts Options) (*Model, error) {
 // FromCheckpoint builds a Model from an open checkpoint; the checkpoint may
 // be closed afterwards.
 func FromCheckpoint(ck *checkpoint.Checkpoint, opts Options) (*Model, error) {
-	return build(ck.Config, ck.Path, ck.Format, opts, func(name string) ([]float32, []int, error) {
+	return build(ck.Config, ck.Path, ck.Format, opts, checkpointSource(ck))
+}
+
+// checkpointSource reads weights from ck: bfloat16 tensors as bfloat16,
+// others as float32.
+func checkpointSource(ck *checkpoint.Checkpoint) weightSource {
+	return func(name string) (weightData, error) {
 		t, ok := ck.Tensors[name]
 		if !ok {
-			return nil, nil, fmt.Errorf("missing tensor %q", name)
+			return weightData{}, fmt.Errorf("missing tensor %q", name)
 		}
-		vals, err := t.Float32()
+		var w weightData
+		var err error
+		if t.DType == safetensors.BF16 {
+			w.bf16, err = t.BF16()
+		} else {
+			w.f32, err = t.Float32()
+		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
+			return weightData{}, fmt.Errorf("tensor %q: %w", name, err)
 		}
-		return vals, t.Shape, nil
-	})
+		w.dims = t.Shape
+		return w, nil
+	}
+}
+
+// weightData is a weight's values, float32 or bfloat16 bit patterns (one
+// of the two), and its dimensions.
+type weightData struct {
+	f32  []float32
+	bf16 []uint16
+	dims []int
+}
+
+func (w weightData) len() int { return len(w.f32) + len(w.bf16) }
+
+// toF32 returns w as float32 (exactly).
+func (w weightData) toF32() weightData {
+	if w.bf16 == nil {
+		return w
+	}
+	f := make([]float32, len(w.bf16))
+	for i, b := range w.bf16 {
+		f[i] = safetensors.BF16ToFloat32(b)
+	}
+	return weightData{f32: f, dims: w.dims}
+}
+
+// toBF16 returns w as bfloat16 (rounding float32 to nearest even).
+func (w weightData) toBF16() weightData {
+	if w.f32 == nil {
+		return w
+	}
+	b := make([]uint16, len(w.f32))
+	for i, f := range w.f32 {
+		b[i] = safetensors.Float32ToBF16(f)
+	}
+	return weightData{bf16: b, dims: w.dims}
 }
 
 // weightSource returns the values and dimensions of a named weight.
-type weightSource func(name string) ([]float32, []int, error)
+type weightSource func(name string) (weightData, error)
 
 // build checks the config and moves the weights, one at a time, to a new
 // backend, so only one weight exists twice at any moment.
 func build(cfg checkpoint.Config, path, format string, opts Options, src weightSource) (_ *Model, err error) {
+	mode := opts.Weights
+	if mode == "" {
+		mode = "auto"
+	}
+	if !slices.Contains(WeightModes, mode) {
+		return nil, fmt.Errorf("weights %q: want one of %v", opts.Weights, WeightModes)
+	}
 	be, err := newBackend(opts.Backend)
 	if err != nil {
 		return nil, err
@@ -94,11 +164,18 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 	}
 	m.invFreq = ropeInvFreq(m.Config)
 	for _, slot := range m.weightSlots() {
-		vals, dims, err := loadSlot(src, slot)
+		w, err := loadSlot(src, slot)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		wt, err := onBackend(be, vals, dims)
+		// Matrices keep (or take, in "bf16" mode) bfloat16; vectors,
+		// read elementwise, are float32.
+		if len(w.dims) == 2 && (mode == "bf16" || (mode == "auto" && w.bf16 != nil)) {
+			w = w.toBF16()
+		} else {
+			w = w.toF32()
+		}
+		wt, err := onBackend(be, w)
 		if err != nil {
 			return nil, fmt.Errorf("%s: moving %q to the backend: %w", path, slot[0], err)
 		}
@@ -109,49 +186,89 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 
 // loadSlot reads the tensors of one weight slot, checked for NaN and Inf,
 // and joins several along their first axis (their other axes must agree).
-func loadSlot(src weightSource, slot []string) ([]float32, []int, error) {
-	var vals []float32
-	var dims []int
-	for _, name := range slot {
-		v, d, err := src(name)
+// The joined weight is bfloat16 when all its parts are.
+func loadSlot(src weightSource, slot []string) (weightData, error) {
+	parts := make([]weightData, len(slot))
+	allBF16 := true
+	for i, name := range slot {
+		w, err := src(name)
 		if err != nil {
-			return nil, nil, err
+			return weightData{}, err
 		}
-		for _, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return nil, nil, fmt.Errorf("tensor %q holds NaN or Inf", name)
+		if !finite(w) {
+			return weightData{}, fmt.Errorf("tensor %q holds NaN or Inf", name)
+		}
+		if i > 0 {
+			d, d0 := w.dims, parts[0].dims
+			if len(d) != len(d0) || len(d) == 0 || !slices.Equal(d[1:], d0[1:]) {
+				return weightData{}, fmt.Errorf("tensor %q has shape %v, which cannot be joined to %q's %v", name, d, slot[0], d0)
 			}
 		}
-		if len(slot) == 1 {
-			return v, d, nil
-		}
-		if dims == nil {
-			dims = append([]int{}, d...)
-			vals = make([]float32, 0, len(v)*len(slot))
-		} else {
-			if len(d) != len(dims) || len(d) == 0 || !slices.Equal(d[1:], dims[1:]) {
-				return nil, nil, fmt.Errorf("tensor %q has shape %v, which cannot be joined to %q's %v", name, d, slot[0], dims)
-			}
-			dims[0] += d[0]
-		}
-		vals = append(vals, v...)
+		parts[i] = w
+		allBF16 = allBF16 && w.bf16 != nil
 	}
-	return vals, dims, nil
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	out := weightData{dims: append([]int{}, parts[0].dims...)}
+	for _, p := range parts[1:] {
+		out.dims[0] += p.dims[0]
+	}
+	for _, p := range parts {
+		if allBF16 {
+			out.bf16 = append(out.bf16, p.bf16...)
+		} else {
+			out.f32 = append(out.f32, p.toF32().f32...)
+		}
+	}
+	return out, nil
 }
 
-// onBackend copies vals into a tensor of the given dimensions held by the
-// backend: straight into a shared buffer where the backend has them (the
-// Go backend), so the weights exist once in memory, not twice.
-func onBackend(be compute.Backend, vals []float32, dims []int) (*tensors.Tensor, error) {
+// finite reports whether w holds no NaN or Inf.
+func finite(w weightData) bool {
+	for _, x := range w.f32 {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	for _, b := range w.bf16 {
+		if b&0x7f80 == 0x7f80 { // all-ones exponent: Inf or NaN
+			return false
+		}
+	}
+	return true
+}
+
+// onBackend copies w into a tensor held by the backend: straight into a
+// shared buffer where the backend has them (the Go backend), so the
+// weights exist once in memory, not twice.
+func onBackend(be compute.Backend, w weightData) (*tensors.Tensor, error) {
+	var bf []bfloat16.BFloat16
+	if w.bf16 != nil {
+		bf = unsafe.Slice((*bfloat16.BFloat16)(unsafe.SliceData(w.bf16)), len(w.bf16))
+	}
 	if !be.HasSharedBuffers() {
-		wt := tensors.FromFlatDataAndDimensions(vals, dims...)
+		var wt *tensors.Tensor
+		if bf != nil {
+			wt = tensors.FromFlatDataAndDimensions(bf, w.dims...)
+		} else {
+			wt = tensors.FromFlatDataAndDimensions(w.f32, w.dims...)
+		}
 		return wt, wt.ToDevice(be, 0)
 	}
-	wt, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dtypes.Float32, dims...))
+	dt := dtypes.Float32
+	if bf != nil {
+		dt = dtypes.BFloat16
+	}
+	wt, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dt, w.dims...))
 	if err != nil {
 		return nil, err
 	}
-	err = tensors.MutableFlatData(wt, func(flat []float32) { copy(flat, vals) })
+	if bf != nil {
+		err = tensors.MutableFlatData(wt, func(flat []bfloat16.BFloat16) { copy(flat, bf) })
+	} else {
+		err = tensors.MutableFlatData(wt, func(flat []float32) { copy(flat, w.f32) })
+	}
 	return wt, err
 }
 
@@ -196,6 +313,16 @@ func (m *Model) Layers() int { return m.Config.NumLayers }
 
 // Neurons is the number of FFN neurons per layer (intermediate size).
 func (m *Model) Neurons() int { return m.Config.IntermediateSize }
+
+// WeightDType names how the weight matrices are held: "bf16" or "f32".
+func (m *Model) WeightDType() string {
+	for _, w := range m.weights {
+		if w.DType() == dtypes.BFloat16 {
+			return "bf16"
+		}
+	}
+	return "f32"
+}
 
 // WeightBytes is the size of the weights as held by the backend.
 func (m *Model) WeightBytes() int64 {

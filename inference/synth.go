@@ -55,7 +55,7 @@ func Synthesize(shape string, seed uint64, opts Options) (*Model, error) {
 	}
 	// Weights are drawn one at a time, in load order, so no second copy of
 	// the model is ever held.
-	return build(cfg, "synthetic:"+shape, "synthetic", opts, func(name string) ([]float32, []int, error) {
+	return build(cfg, "synthetic:"+shape, "synthetic", opts, func(name string) (weightData, error) {
 		dims := shapeOf[name]
 		n := 1
 		for _, d := range dims {
@@ -69,6 +69,6 @@ func Synthesize(shape string, seed uint64, opts Options) (*Model, error) {
 				v[i] = float32(rng.NormFloat64() * 0.02)
 			}
 		}
-		return v, dims, nil
+		return weightData{f32: v, dims: dims}, nil
 	})
 }

@@ -52,6 +52,23 @@ func (t *Tensor) Float32() ([]float32, error) {
 	return out, nil
 }
 
+// BF16 returns the bit patterns of a BF16 tensor as a new slice (its
+// values exactly, half the bytes of Float32's).
+func (t *Tensor) BF16() ([]uint16, error) {
+	n, err := t.checkLen()
+	if err != nil {
+		return nil, err
+	}
+	if t.DType != BF16 {
+		return nil, fmt.Errorf("safetensors: tensor %q is %s, not BF16", t.Name, t.DType)
+	}
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(t.Data[2*i:])
+	}
+	return out, nil
+}
+
 // Int64 converts an integer tensor (I64, I32, I16, I8, U8, U16, U32) to a
 // new int64 slice.
 func (t *Tensor) Int64() ([]int64, error) {

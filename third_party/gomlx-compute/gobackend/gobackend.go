@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/dot"
 
 	// Registers all the ops.
 	_ "github.com/gomlx/compute/internal/gobackend/defaultpkgs"
@@ -36,3 +37,8 @@ var GetBackend = sync.OnceValue(func() compute.Backend {
 func New(config string) (compute.Backend, error) {
 	return gobackend.New(config)
 }
+
+// BF16WeightProducts counts the float32 products that read a bfloat16
+// operand directly, instead of a float32 conversion of it: a model's
+// weights kept as bfloat16 in memory (NPTI Studio patch; diagnostics).
+func BF16WeightProducts() int64 { return dot.BF16Products.Load() }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapeinference"
 	"github.com/gomlx/compute/shapes"
@@ -50,6 +51,11 @@ type NodeData struct {
 	LHSContractingAxes, LHSBatchAxes                       []int
 	RHSContractingAxes, RHSBatchAxes                       []int
 	BatchSize, LHSCrossSize, RHSCrossSize, ContractingSize int
+
+	// NPTI Studio patch: RHSBFloat16 marks a float32 product whose rhs
+	// input is the bfloat16 value its float32 rhs was converted from (see
+	// bf16RHS, execMixedBF16).
+	RHSBFloat16 bool
 
 	// implementation for current layout.
 	implementation *ImplementationRegistration
@@ -109,7 +115,7 @@ func (d *NodeData) EqualNodeData(other gobackend.NodeDataComparable) bool {
 		d.ContractingSize != o.ContractingSize {
 		return false
 	}
-	return slices.Equal(d.LHSContractingAxes, o.LHSContractingAxes) &&
+	return d.RHSBFloat16 == o.RHSBFloat16 && slices.Equal(d.LHSContractingAxes, o.LHSContractingAxes) &&
 		slices.Equal(d.LHSBatchAxes, o.LHSBatchAxes) &&
 		slices.Equal(d.RHSContractingAxes, o.RHSContractingAxes) &&
 		slices.Equal(d.RHSBatchAxes, o.RHSBatchAxes)
@@ -126,6 +132,7 @@ func (d *NodeData) Recompute(backend *gobackend.Backend, resolvedNodes []*goback
 		LHSBatchAxes:       slices.Clone(d.LHSBatchAxes),
 		RHSContractingAxes: slices.Clone(d.RHSContractingAxes),
 		RHSBatchAxes:       slices.Clone(d.RHSBatchAxes),
+		RHSBFloat16:        d.RHSBFloat16,
 	}
 
 	// Get resolved (concrete) input shapes.
@@ -213,6 +220,12 @@ func DotGeneral(f *gobackend.Function,
 	lhs, rhs, params, err = convertToAccumulatorDType(f, lhs, rhs, params)
 	if err != nil {
 		return nil, err
+	}
+
+	// NPTI Studio patch: a bfloat16 rhs converted to float32 is read as is.
+	if src, ok := bf16RHS(rhs, params); ok {
+		rhs = src
+		params.RHSBFloat16 = true
 	}
 
 	// Find sizes of the normalized operands (batchSize, crossSizes and contractSize).
@@ -384,6 +397,10 @@ func execDotGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	if params.implementation == nil {
 		return nil, errors.Errorf("no DotGeneral implementation found for layout=%s and dtypes=%s,%s",
 			params.Layout, params.InputDType, params.OutputDType)
+	}
+
+	if params.RHSBFloat16 { // NPTI Studio patch
+		return output, execMixedBF16(backend, params, lhs.Flat.([]float32), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]float32))
 	}
 
 	// Use registered implementation.

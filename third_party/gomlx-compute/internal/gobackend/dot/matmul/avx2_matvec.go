@@ -39,30 +39,37 @@ func avx2MatVecFloat32Parallel(backend *gobackend.Backend, lhs, rhs []float32,
 	if batchSize == 0 || lhsCrossSize == 0 || rhsCrossSize == 0 {
 		return
 	}
+	avx2MatVecTiles(backend, batchSize, rhsCrossSize, contractingSize*4, func(b, start, end int) {
+		avx2MatVecFloat32Tile(lhs, rhs, b, lhsCrossSize, rhsCrossSize, contractingSize, start, end, output)
+	})
+}
+
+// avx2MatVecTiles runs tile over rhs rows [start, end) of each batch entry
+// b, covering batchSize × rhsRows rows of rowBytes each: in parallel where
+// the data is large enough to pay for it.
+func avx2MatVecTiles(backend *gobackend.Backend, batchSize, rhsRows, rowBytes int, tile func(b, start, end int)) {
 	maxWorkers := 1
 	if backend != nil && backend.Workers != nil {
 		maxWorkers = backend.Workers.AdjustedMaxParallelism()
 	}
-	rowBytes := contractingSize * 4
-	totalBytes := batchSize * rhsCrossSize * rowBytes
+	totalBytes := batchSize * rhsRows * rowBytes
 	if maxWorkers <= 1 || totalBytes < 2*avx2MatVecMinTileBytes {
 		for b := range batchSize {
-			avx2MatVecFloat32Tile(lhs, rhs, b, lhsCrossSize, rhsCrossSize, contractingSize, 0, rhsCrossSize, output)
+			tile(b, 0, rhsRows)
 		}
 		return
 	}
 
 	// Tiles: rows of one batch entry, a multiple of 4, at least the minimum
 	// size, about 4 tiles per worker so uneven workers balance out.
-	tileRows := max(avx2MatVecMinTileBytes/rowBytes, (batchSize*rhsCrossSize)/(4*maxWorkers))
-	tileRows = min((tileRows+3)&^3, (rhsCrossSize+3)&^3)
-	tilesPerBatch := (rhsCrossSize + tileRows - 1) / tileRows
+	tileRows := max(avx2MatVecMinTileBytes/rowBytes, (batchSize*rhsRows)/(4*maxWorkers))
+	tileRows = min((tileRows+3)&^3, (rhsRows+3)&^3)
+	tilesPerBatch := (rhsRows + tileRows - 1) / tileRows
 	numTiles := batchSize * tilesPerBatch
 
 	mvTeamRun(maxWorkers-1, numTiles, func(t int) {
 		b, start := t/tilesPerBatch, (t%tilesPerBatch)*tileRows
-		avx2MatVecFloat32Tile(lhs, rhs, b, lhsCrossSize, rhsCrossSize, contractingSize,
-			start, min(start+tileRows, rhsCrossSize), output)
+		tile(b, start, min(start+tileRows, rhsRows))
 	})
 }
 

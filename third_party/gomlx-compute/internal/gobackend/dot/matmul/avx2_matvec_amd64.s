@@ -260,3 +260,129 @@ pack16:
 pack16done:
 	VZEROUPPER
 	RET
+
+// Eight bfloat16 at off(DI)(AX*1) widened to float32 in reg.
+#define BF16x8(off, reg) \
+	VPMOVZXWD off(DI)(AX*1), reg \
+	VPSLLD    $16, reg, reg
+
+// func avx2DotRowsBF16(x *float32, w *uint16, out *float32, k, rows int)
+//
+// out[r] = x · float32(w[r*k : (r+1)*k]) for r < rows, w bfloat16; k must
+// be a multiple of 32. The same sums in the same order as avx2DotRows over
+// the widened rows.
+TEXT ·avx2DotRowsBF16(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ out+16(FP), DX
+	MOVQ k+24(FP), CX
+	MOVQ rows+32(FP), BX
+	SHLQ $1, CX
+
+rowh1:
+	TESTQ BX, BX
+	JZ    doneh1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+
+innerh1:
+	BF16x8(0, Y4)
+	VFMADD231PS (SI)(AX*2), Y4, Y0
+	BF16x8(16, Y5)
+	VFMADD231PS 32(SI)(AX*2), Y5, Y1
+	BF16x8(32, Y6)
+	VFMADD231PS 64(SI)(AX*2), Y6, Y2
+	BF16x8(48, Y7)
+	VFMADD231PS 96(SI)(AX*2), Y7, Y3
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         innerh1
+
+	VADDPS       Y0, Y1, Y0
+	VADDPS       Y2, Y3, Y2
+	VADDPS       Y0, Y2, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X0, X1, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DX)
+	ADDQ         $4, DX
+	ADDQ         CX, DI
+	DECQ         BX
+	JMP          rowh1
+
+doneh1:
+	VZEROUPPER
+	RET
+
+// func avx2DotRows2BF16(x0, x1 *float32, w *uint16, out0, out1 *float32, k, rows int)
+//
+// avx2DotRows2 with w bfloat16: each row widened once for both lhs rows.
+TEXT ·avx2DotRows2BF16(SB), NOSPLIT, $0-56
+	MOVQ x0+0(FP), SI
+	MOVQ x1+8(FP), R8
+	MOVQ w+16(FP), DI
+	MOVQ out0+24(FP), DX
+	MOVQ out1+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ rows+48(FP), BX
+	SHLQ $1, CX
+
+rowh2:
+	TESTQ BX, BX
+	JZ    doneh2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+
+innerh2:
+	BF16x8(0, Y8)
+	BF16x8(16, Y9)
+	BF16x8(32, Y10)
+	BF16x8(48, Y11)
+	VFMADD231PS (SI)(AX*2), Y8, Y0
+	VFMADD231PS 32(SI)(AX*2), Y9, Y1
+	VFMADD231PS 64(SI)(AX*2), Y10, Y2
+	VFMADD231PS 96(SI)(AX*2), Y11, Y3
+	VFMADD231PS (R8)(AX*2), Y8, Y4
+	VFMADD231PS 32(R8)(AX*2), Y9, Y5
+	VFMADD231PS 64(R8)(AX*2), Y10, Y6
+	VFMADD231PS 96(R8)(AX*2), Y11, Y7
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         innerh2
+
+	VADDPS       Y0, Y1, Y0
+	VADDPS       Y2, Y3, Y2
+	VADDPS       Y0, Y2, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X0, X1, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DX)
+	VADDPS       Y4, Y5, Y4
+	VADDPS       Y6, Y7, Y6
+	VADDPS       Y4, Y6, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X4, X5, X4
+	VHADDPS      X4, X4, X4
+	VHADDPS      X4, X4, X4
+	VMOVSS       X4, (R9)
+	ADDQ         $4, DX
+	ADDQ         $4, R9
+	ADDQ         CX, DI
+	DECQ         BX
+	JMP          rowh2
+
+doneh2:
+	VZEROUPPER
+	RET
