@@ -4,6 +4,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -15,11 +16,28 @@ import (
 const mvRows, mvIn = 49152, 576
 
 func BenchmarkMatVecGoMLX(b *testing.B) {
+	w := make([]float32, mvRows*mvIn)
+	for i := range w {
+		w[i] = float32(i%7) * 0.01 // touched, not the shared zero page
+	}
+	benchMatVec(b, tensors.FromFlatDataAndDimensions(w, mvRows, mvIn), 4)
+}
+
+// BenchmarkMatVecGoMLXBF16: the same product with bfloat16 weights (as
+// held for BF16 checkpoints), read directly; GB/s of bfloat16 read.
+func BenchmarkMatVecGoMLXBF16(b *testing.B) {
+	w := make([]bfloat16.BFloat16, mvRows*mvIn)
+	for i := range w {
+		w[i] = bfloat16.FromFloat32(float32(i%7) * 0.01)
+	}
+	benchMatVec(b, tensors.FromFlatDataAndDimensions(w, mvRows, mvIn), 2)
+}
+
+func benchMatVec(b *testing.B, w *tensors.Tensor, bytesPer int) {
 	be, err := newBackend("")
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := tensors.FromFlatDataAndDimensions(make([]float32, mvRows*mvIn), mvRows, mvIn)
 	x := tensors.FromFlatDataAndDimensions(make([]float32, mvIn), 1, mvIn)
 	e, err := graph.NewExec(be, func(x, w *graph.Node) *graph.Node { return linear(x, w, nil) })
 	if err != nil {
@@ -32,7 +50,7 @@ func BenchmarkMatVecGoMLX(b *testing.B) {
 		}
 		_ = r[0].FinalizeAll()
 	}
-	b.ReportMetric(float64(mvRows*mvIn*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	b.ReportMetric(float64(mvRows*mvIn*bytesPer)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
 func BenchmarkMatVecGoLoop(b *testing.B) {

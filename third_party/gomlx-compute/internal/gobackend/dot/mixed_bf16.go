@@ -17,11 +17,11 @@ import (
 	"github.com/pkg/errors"
 )
 
-// MatVecBF16, where a build sets it (the AVX2 kernels), computes
+// ProductBF16, where a build sets it (the AVX2 kernels), computes
 // output[b, n, m] = Σ_k lhs[b, n, k] · float32(rhs[b, m, k]) in the
-// transposed layout, reading rhs once, and reports whether it did: it
-// declines lhs cross sizes it has no kernel for.
-var MatVecBF16 func(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
+// transposed layout, widening rhs as its kernels read it, and reports
+// whether it did (it may decline sizes it has no kernel for).
+var ProductBF16 func(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) bool
 
 // BF16Products counts the products executed with a bfloat16 rhs read
@@ -50,13 +50,13 @@ func bf16RHS(rhs *gobackend.Node, params *NodeData) (*gobackend.Node, bool) {
 const mixedBlockBytes = 1 << 20
 
 // execMixedBF16 computes a float32 × bfloat16 (rhs) product in the
-// transposed layout: with MatVecBF16 where it applies, else by converting
+// transposed layout: with ProductBF16 where it applies, else by converting
 // blocks of rhs rows to float32 and running the float32 implementation on
 // each, so no float32 copy of the whole rhs ever exists.
 func execMixedBF16(backend *gobackend.Backend, params *NodeData, lhs []float32, rhs []bfloat16.BFloat16, output []float32) error {
 	BF16Products.Add(1)
 	B, M, N, K := params.BatchSize, params.LHSCrossSize, params.RHSCrossSize, params.ContractingSize
-	if MatVecBF16 != nil && MatVecBF16(backend, lhs, rhs, B, M, N, K, output) {
+	if ProductBF16 != nil && ProductBF16(backend, lhs, rhs, B, M, N, K, output) {
 		return nil
 	}
 	if B == 0 || M == 0 || N == 0 {

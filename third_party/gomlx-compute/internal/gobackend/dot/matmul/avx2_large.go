@@ -10,6 +10,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
 	"github.com/pkg/errors"
@@ -25,6 +26,7 @@ func avx2LargeFloat32( //alt:f32
 	backend *gobackend.Backend,
 	layout dot.Layout,
 	lhs, rhs []float32, //alt:f32
+	rhsBF16 []bfloat16.BFloat16, // NPTI Studio patch: used instead of rhs (LayoutTransposed) when not nil //alt:f32
 	//alt:bf16 lhs, rhs []bfloat16.BFloat16,
 	//alt:f16 lhs, rhs []float16.Float16,
 	//alt:f64 lhs, rhs []float64,
@@ -72,7 +74,8 @@ func avx2LargeFloat32( //alt:f32
 		outputFlatIdx := 0
 		for range batchSize {
 			batchLHS := lhs[lhsFlatIdx : lhsFlatIdx+lhsBatchStride]
-			batchRHS := rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
+			batchRHS := rhs[min(rhsFlatIdx, len(rhs)):min(rhsFlatIdx+rhsBatchStride, len(rhs))]
+			batchRHSBF16 := rhsBF16[min(rhsFlatIdx, len(rhsBF16)):min(rhsFlatIdx+rhsBatchStride, len(rhsBF16))] //alt:f32
 			batchOutput := output[outputFlatIdx : outputFlatIdx+outputBatchStride]
 			avx2LargeMatrixSliceFloat32( //alt:f32
 				//alt:bf16 avx2LargeMatrixSliceBFloat16(
@@ -80,6 +83,7 @@ func avx2LargeFloat32( //alt:f32
 				//alt:f64 avx2LargeMatrixSliceFloat64(
 				layout,
 				batchLHS, batchRHS, batchOutput,
+				batchRHSBF16, //alt:f32
 				lhsCrossSize, rhsCrossSize, contractingSize,
 				0, lhsCrossSize, 0, rhsCrossSize,
 				params,
@@ -128,7 +132,8 @@ func avx2LargeFloat32( //alt:f32
 		for item := range workChan {
 			for batchIdx := item.batchStart; batchIdx < item.batchEnd; batchIdx++ {
 				batchLhs := lhs[batchIdx*lhsBatchStride : (batchIdx+1)*lhsBatchStride]
-				batchRhs := rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
+				batchRhs := rhs[min(batchIdx*rhsBatchStride, len(rhs)):min((batchIdx+1)*rhsBatchStride, len(rhs))]
+				batchRhsBF16 := rhsBF16[min(batchIdx*rhsBatchStride, len(rhsBF16)):min((batchIdx+1)*rhsBatchStride, len(rhsBF16))] //alt:f32
 				batchOutput := output[batchIdx*outputBatchStride : (batchIdx+1)*outputBatchStride]
 				avx2LargeMatrixSliceFloat32( //alt:f32
 					//alt:bf16 avx2LargeMatrixSliceBFloat16(
@@ -136,6 +141,7 @@ func avx2LargeFloat32( //alt:f32
 					//alt:f64 avx2LargeMatrixSliceFloat64(
 					layout,
 					batchLhs, batchRhs, batchOutput,
+					batchRhsBF16, //alt:f32
 					lhsCrossSize, rhsCrossSize, contractingSize,
 					item.lhsRowStart, item.lhsRowEnd, item.rhsColStart, item.rhsColEnd,
 					params,
@@ -159,6 +165,7 @@ func avx2LargeMatrixSliceFloat32( //alt:f32
 	//alt:f64 func avx2LargeMatrixSliceFloat64(
 	layout dot.Layout,
 	lhsMatrix, rhsMatrix []float32, outputMatrix []float32, //alt:f32
+	rhsMatrixBF16 []bfloat16.BFloat16, //alt:f32
 	//alt:bf16 lhsMatrix, rhsMatrix []bfloat16.BFloat16, outputMatrix []float32,
 	//alt:f16 lhsMatrix, rhsMatrix []float16.Float16, outputMatrix []float32,
 	//alt:f64 lhsMatrix, rhsMatrix []float64, outputMatrix []float64,
@@ -191,7 +198,10 @@ func avx2LargeMatrixSliceFloat32( //alt:f32
 			} else {
 				// For LayoutTransposed, the rhs has the same layout as the lhs, so we use packLHS instead.
 				// NPTI Studio patch: 16-row strips packed by AVX2 8×8 transposes.
-				if params.RHSL1KernelCols == 16 { //alt:f32
+				if rhsMatrixBF16 != nil { //alt:f32
+					avx2PackRHSTransposedBF16(rhsMatrixBF16, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize, //alt:f32
+						rhsPanelWidth, contractingPanelWidth) //alt:f32
+				} else if params.RHSL1KernelCols == 16 { //alt:f32
 					avx2PackRHSTransposedFloat32(rhsMatrix, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize, //alt:f32
 						rhsPanelWidth, contractingPanelWidth) //alt:f32
 				} else { //alt:f32

@@ -386,3 +386,84 @@ innerh2:
 doneh2:
 	VZEROUPPER
 	RET
+
+// TRANSPOSE8 with bfloat16 rows (stride R8 bytes) widened to float32 as
+// they are loaded.
+#define TRANSPOSE8H(off) \
+	VPMOVZXWD (DX), Y0 \
+	VPMOVZXWD (DX)(R8*1), Y1 \
+	VPMOVZXWD (DX)(R8*2), Y2 \
+	VPMOVZXWD (DX)(R9*1), Y3 \
+	VPMOVZXWD (DX)(R8*4), Y4 \
+	VPMOVZXWD (DX)(R10*1), Y5 \
+	VPMOVZXWD (DX)(R9*2), Y6 \
+	VPMOVZXWD (DX)(R11*1), Y7 \
+	VPSLLD $16, Y0, Y0 \
+	VPSLLD $16, Y1, Y1 \
+	VPSLLD $16, Y2, Y2 \
+	VPSLLD $16, Y3, Y3 \
+	VPSLLD $16, Y4, Y4 \
+	VPSLLD $16, Y5, Y5 \
+	VPSLLD $16, Y6, Y6 \
+	VPSLLD $16, Y7, Y7 \
+	VUNPCKLPS Y1, Y0, Y8 \
+	VUNPCKHPS Y1, Y0, Y9 \
+	VUNPCKLPS Y3, Y2, Y10 \
+	VUNPCKHPS Y3, Y2, Y11 \
+	VUNPCKLPS Y5, Y4, Y12 \
+	VUNPCKHPS Y5, Y4, Y13 \
+	VUNPCKLPS Y7, Y6, Y14 \
+	VUNPCKHPS Y7, Y6, Y15 \
+	VSHUFPS $0x44, Y10, Y8, Y0 \
+	VSHUFPS $0xEE, Y10, Y8, Y1 \
+	VSHUFPS $0x44, Y11, Y9, Y2 \
+	VSHUFPS $0xEE, Y11, Y9, Y3 \
+	VSHUFPS $0x44, Y14, Y12, Y4 \
+	VSHUFPS $0xEE, Y14, Y12, Y5 \
+	VSHUFPS $0x44, Y15, Y13, Y6 \
+	VSHUFPS $0xEE, Y15, Y13, Y7 \
+	VPERM2F128 $0x20, Y4, Y0, Y8 \
+	VPERM2F128 $0x20, Y5, Y1, Y9 \
+	VPERM2F128 $0x20, Y6, Y2, Y10 \
+	VPERM2F128 $0x20, Y7, Y3, Y11 \
+	VPERM2F128 $0x31, Y4, Y0, Y12 \
+	VPERM2F128 $0x31, Y5, Y1, Y13 \
+	VPERM2F128 $0x31, Y6, Y2, Y14 \
+	VPERM2F128 $0x31, Y7, Y3, Y15 \
+	VMOVUPS Y8, (off+0)(DI) \
+	VMOVUPS Y9, (off+64)(DI) \
+	VMOVUPS Y10, (off+128)(DI) \
+	VMOVUPS Y11, (off+192)(DI) \
+	VMOVUPS Y12, (off+256)(DI) \
+	VMOVUPS Y13, (off+320)(DI) \
+	VMOVUPS Y14, (off+384)(DI) \
+	VMOVUPS Y15, (off+448)(DI)
+
+// func avx2PackStrip16BF16(src *uint16, stride int, dst *float32, k8 int)
+// avx2PackStrip16 from bfloat16 rows (stride bytes apart), widened.
+TEXT ·avx2PackStrip16BF16(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ stride+8(FP), R8
+	MOVQ dst+16(FP), DI
+	MOVQ k8+24(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	LEAQ (R9)(R8*4), R11
+	MOVQ R8, R12
+	SHLQ $3, R12
+
+packh16:
+	TESTQ CX, CX
+	JZ    packh16done
+	MOVQ  SI, DX
+	TRANSPOSE8H(0)
+	ADDQ  R12, DX
+	TRANSPOSE8H(32)
+	ADDQ  $16, SI
+	ADDQ  $512, DI
+	DECQ  CX
+	JMP   packh16
+
+packh16done:
+	VZEROUPPER
+	RET

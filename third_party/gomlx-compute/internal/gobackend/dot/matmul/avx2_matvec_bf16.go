@@ -19,7 +19,7 @@ import (
 
 func init() {
 	if avx2MatVecOK {
-		dot.MatVecBF16 = avx2MatVecBF16
+		dot.ProductBF16 = avx2ProductBF16
 	}
 }
 
@@ -34,16 +34,22 @@ func avx2DotRowsBF16(x *float32, w *uint16, out *float32, k, rows int)
 //go:noescape
 func avx2DotRows2BF16(x0, x1 *float32, w *uint16, out0, out1 *float32, k, rows int)
 
-// avx2MatVecBF16 implements dot.MatVecBF16 for lhsCrossSize ≤
-// avx2MatVecMaxRows: each bfloat16 rhs row is read once for all lhs rows,
-// with the tiling of avx2MatVecFloat32Parallel. Per output, the sums are
-// those of the float32 kernel over the widened rows, in the same order.
-func avx2MatVecBF16(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
+// avx2ProductBF16 implements dot.ProductBF16. Up to avx2MatVecMaxRows
+// lhs rows, each bfloat16 rhs row is read once for all lhs rows, with the
+// tiling of avx2MatVecFloat32Parallel, and per output the sums are those
+// of the float32 kernel over the widened rows, in the same order. More lhs
+// rows go to the packed GEMM, which widens the rhs as it packs it.
+func avx2ProductBF16(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) bool {
-	if lhsCrossSize > avx2MatVecMaxRows {
-		return false
-	}
 	if batchSize == 0 || lhsCrossSize == 0 || rhsCrossSize == 0 {
+		return true
+	}
+	if lhsCrossSize > avx2MatVecMaxRows {
+		if contractingSize == 0 {
+			clear(output[:batchSize*lhsCrossSize*rhsCrossSize])
+			return true
+		}
+		avx2LargeFloat32(backend, dot.LayoutTransposed, lhs, nil, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 		return true
 	}
 	n, m, k := lhsCrossSize, rhsCrossSize, contractingSize
@@ -89,6 +95,39 @@ func avx2MatVecBF16Tile(lhs []float32, rhs []bfloat16.BFloat16, n, m, k, mStart,
 				}
 				out[row*m+j] = s
 			}
+		}
+	}
+}
+
+// avx2PackStrip16BF16 is avx2PackStrip16 from bfloat16 rows (stride
+// bytes apart), widened to float32.
+//
+//go:noescape
+func avx2PackStrip16BF16(src *uint16, stride int, dst *float32, k8 int)
+
+// avx2PackRHSTransposedBF16 is avx2PackRHSTransposedFloat32 from a
+// bfloat16 rhs: the same float32 panel (16-row strips, the last one
+// zero-padded) of the widened values.
+func avx2PackRHSTransposedBF16(rhs []bfloat16.BFloat16, panel []float32, rowStart, colStart, cols, copyRows, contractingCols int) {
+	if copyRows == 0 || contractingCols == 0 {
+		return
+	}
+	full := copyRows / 16 * 16
+	k8 := contractingCols / 8
+	for s := 0; s < copyRows; s += 16 {
+		strip := panel[s*contractingCols : (s+16)*contractingCols]
+		src := rhs[(rowStart+s)*cols+colStart:]
+		k := 0
+		if s < full && k8 > 0 {
+			avx2PackStrip16BF16((*uint16)(unsafe.Pointer(&src[0])), cols*2, &strip[0], k8)
+			k = k8 * 8
+		}
+		rows := min(16, copyRows-s)
+		for ; k < contractingCols; k++ {
+			for r := range rows {
+				strip[k*16+r] = src[r*cols+k].Float32()
+			}
+			clear(strip[k*16+rows : k*16+16])
 		}
 	}
 }

@@ -43,7 +43,7 @@ func avx2RouterFloat32( //alt:f32
 		return
 	}
 
-	avx2LargeFloat32(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:f32
+	avx2LargeFloat32(backend, layout, lhs, rhs, nil, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:f32
 	//alt:bf16 avx2LargeBFloat16(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 	//alt:f16 avx2LargeFloat16(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 	//alt:f64 avx2LargeFloat64(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
