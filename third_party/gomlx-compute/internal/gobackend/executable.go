@@ -5,6 +5,7 @@ package gobackend
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/support/humanize"
@@ -56,12 +57,15 @@ type FunctionExecutable struct {
 const smallGraphElements = 1 << 18
 
 // isSmall reports whether no op of the function outputs more than
-// smallGraphElements values (parameters and constants do not count).
+// smallGraphElements values (parameters, constants and ops that nothing
+// uses, never executed, do not count: e.g. the float32 conversion of a
+// bfloat16 weight that the product reads directly).
 func (fe *FunctionExecutable) isSmall() bool {
 	fe.smallOnce.Do(func() {
 		fe.small = true
 		for _, node := range fe.Function.Nodes {
-			if node.OpType == compute.OpTypeParameter || node.OpType == compute.OpTypeConstant {
+			if node.OpType == compute.OpTypeParameter || node.OpType == compute.OpTypeConstant ||
+				(node.Index < len(fe.NumUses) && fe.NumUses[node.Index] == 0) {
 				continue
 			}
 			if node.Shape.Size() > smallGraphElements {
@@ -461,6 +465,10 @@ func (fe *FunctionExecutable) executeParallel(backend *Backend, execBuf *funcExe
 
 // executeNode executes a single node and stores its result.
 func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf *funcExecBuffers, spec *ShapeSpecialization) error {
+	if DbgProf {
+		t0 := time.Now()
+		defer func() { DbgRecord(node.OpType.String()+" "+node.Shape.String(), time.Since(t0)) }()
+	}
 	nodeIdx := node.Index
 
 	// Handle constants specially
