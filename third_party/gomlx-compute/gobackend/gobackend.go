@@ -42,6 +42,3 @@ func New(config string) (compute.Backend, error) {
 // operand directly, instead of a float32 conversion of it: a model's
 // weights kept as bfloat16 in memory (NPTI Studio patch; diagnostics).
 func BF16WeightProducts() int64 { return dot.BF16Products.Load() }
-
-// DbgDump prints per-op timings (temporary).
-func DbgDump() { gobackend.DbgDump() }

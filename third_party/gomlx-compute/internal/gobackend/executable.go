@@ -5,7 +5,6 @@ package gobackend
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/support/humanize"
@@ -465,10 +464,6 @@ func (fe *FunctionExecutable) executeParallel(backend *Backend, execBuf *funcExe
 
 // executeNode executes a single node and stores its result.
 func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf *funcExecBuffers, spec *ShapeSpecialization) error {
-	if DbgProf {
-		t0 := time.Now()
-		defer func() { DbgRecord(node.OpType.String()+" "+node.Shape.String(), time.Since(t0)) }()
-	}
 	nodeIdx := node.Index
 
 	// Handle constants specially
