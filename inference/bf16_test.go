@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,18 +133,8 @@ func TestBF16Weights(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ck.Close()
-		src := checkpointSource(ck)
-		rounded := func(name string) (weightData, error) { // matrices rounded, then widened
-			w, err := src(name)
-			if err != nil || len(w.dims) != 2 {
-				return w, err
-			}
-			r := make([]float32, len(w.f32))
-			for i, f := range w.f32 {
-				r[i] = safetensors.BF16ToFloat32(safetensors.Float32ToBF16(f))
-			}
-			return weightData{f32: r, dims: w.dims}, nil
-		}
+		src := checkpointSource{ck}
+		rounded := roundedSource{src}
 		bf, err := build(ck.Config, ck.Path, ck.Format, Options{Weights: "bf16"}, src)
 		if err != nil {
 			t.Fatal(err)
@@ -163,4 +154,77 @@ func TestBF16Weights(t *testing.T) {
 			t.Errorf("unknown weights mode: err %v", err)
 		}
 	})
+}
+
+// roundedSource reads a checkpoint with its matrices rounded to bfloat16
+// and widened back to float32.
+type roundedSource struct{ checkpointSource }
+
+func (s roundedSource) read(name string, dst any) error {
+	if err := s.checkpointSource.read(name, dst); err != nil {
+		return err
+	}
+	if d, ok := dst.([]float32); ok {
+		if dims, _, _ := s.shape(name); len(dims) == 2 {
+			for i, f := range d {
+				d[i] = safetensors.BF16ToFloat32(safetensors.Float32ToBF16(f))
+			}
+		}
+	}
+	return nil
+}
+
+// TestLoadRejectsNonFinite: a NaN or Inf in a weight, bfloat16 (kept as
+// is) or float32, fails the load with the folder and the tensor named.
+func TestLoadRejectsNonFinite(t *testing.T) {
+	src := filepath.Join(sharedDir(t), "models/tiny-random-qwen2")
+	for _, c := range []struct {
+		weights, tensor string
+		bits            uint16
+	}{
+		{"", "model.layers.1.mlp.up_proj.weight", 0x7fc0},         // NaN, kept as bfloat16
+		{"f32", "model.layers.0.self_attn.k_proj.weight", 0xff80}, // -Inf, widened
+		{"", "model.norm.weight", 0x7f80},                         // +Inf in a float32 vector
+	} {
+		t.Run(c.tensor, func(t *testing.T) {
+			f, err := safetensors.Open(filepath.Join(src, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var ts []*safetensors.Tensor
+			for _, name := range f.Names() {
+				tt := *f.Tensors()[name]
+				tt.Data = append([]byte(nil), tt.Data...)
+				if name == c.tensor {
+					if tt.DType != safetensors.BF16 {
+						t.Fatalf("%s is %s, the test expects BF16", name, tt.DType)
+					}
+					tt.Data[6], tt.Data[7] = byte(c.bits), byte(c.bits>>8) // element 3
+				}
+				ts = append(ts, &tt)
+			}
+			dir := t.TempDir()
+			if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, nil); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := os.ReadFile(filepath.Join(src, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(dir, Options{Weights: c.weights})
+			if err == nil {
+				m.Close()
+				t.Fatal("loaded a checkpoint holding NaN/Inf")
+			}
+			for _, want := range []string{dir, c.tensor, "NaN or Inf"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %q", err, want)
+				}
+			}
+		})
+	}
 }

@@ -75,71 +75,64 @@ func Load(path string, opts Options) (*Model, error) {
 // FromCheckpoint builds a Model from an open checkpoint; the checkpoint may
 // be closed afterwards.
 func FromCheckpoint(ck *checkpoint.Checkpoint, opts Options) (*Model, error) {
-	return build(ck.Config, ck.Path, ck.Format, opts, checkpointSource(ck))
+	return build(ck.Config, ck.Path, ck.Format, opts, checkpointSource{ck})
 }
 
-// checkpointSource reads weights from ck: bfloat16 tensors as bfloat16,
-// others as float32.
-func checkpointSource(ck *checkpoint.Checkpoint) weightSource {
-	return func(name string) (weightData, error) {
-		t, ok := ck.Tensors[name]
-		if !ok {
-			return weightData{}, fmt.Errorf("missing tensor %q", name)
-		}
-		var w weightData
-		var err error
-		if t.DType == safetensors.BF16 {
-			w.bf16, err = t.BF16()
-		} else {
-			w.f32, err = t.Float32()
-		}
-		if err != nil {
-			return weightData{}, fmt.Errorf("tensor %q: %w", name, err)
-		}
-		w.dims = t.Shape
-		return w, nil
-	}
+// weightSource reads named weights for build.
+type weightSource interface {
+	// shape returns a weight's dimensions and whether it is stored as
+	// bfloat16.
+	shape(name string) (dims []int, bf16 bool, err error)
+	// read writes a weight's values into dst, a []float32 or a []uint16
+	// of bfloat16 bit patterns with exactly its elements: converted
+	// exactly to float32, or rounded to nearest even to bfloat16.
+	read(name string, dst any) error
 }
 
-// weightData is a weight's values, float32 or bfloat16 bit patterns (one
-// of the two), and its dimensions.
-type weightData struct {
-	f32  []float32
-	bf16 []uint16
-	dims []int
+// checkpointSource reads weights from a checkpoint, releasing each
+// tensor's file pages once it is read.
+type checkpointSource struct{ ck *checkpoint.Checkpoint }
+
+func (s checkpointSource) tensor(name string) (*safetensors.Tensor, error) {
+	t, ok := s.ck.Tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("missing tensor %q", name)
+	}
+	return t, nil
 }
 
-func (w weightData) len() int { return len(w.f32) + len(w.bf16) }
-
-// toF32 returns w as float32 (exactly).
-func (w weightData) toF32() weightData {
-	if w.bf16 == nil {
-		return w
+func (s checkpointSource) shape(name string) ([]int, bool, error) {
+	t, err := s.tensor(name)
+	if err != nil {
+		return nil, false, err
 	}
-	f := make([]float32, len(w.bf16))
-	for i, b := range w.bf16 {
-		f[i] = safetensors.BF16ToFloat32(b)
-	}
-	return weightData{f32: f, dims: w.dims}
+	return t.Shape, t.DType == safetensors.BF16, nil
 }
 
-// toBF16 returns w as bfloat16 (rounding float32 to nearest even).
-func (w weightData) toBF16() weightData {
-	if w.f32 == nil {
-		return w
+func (s checkpointSource) read(name string, dst any) error {
+	t, err := s.tensor(name)
+	if err != nil {
+		return err
 	}
-	b := make([]uint16, len(w.f32))
-	for i, f := range w.f32 {
-		b[i] = safetensors.Float32ToBF16(f)
+	defer t.Release()
+	switch d := dst.(type) {
+	case []float32:
+		err = t.ReadFloat32(d)
+	case []uint16:
+		err = t.ReadBF16(d)
+	default:
+		err = fmt.Errorf("cannot read into %T", dst)
 	}
-	return weightData{bf16: b, dims: w.dims}
+	if err != nil {
+		return fmt.Errorf("tensor %q: %w", name, err)
+	}
+	return nil
 }
-
-// weightSource returns the values and dimensions of a named weight.
-type weightSource func(name string) (weightData, error)
 
 // build checks the config and moves the weights, one at a time, to a new
-// backend, so only one weight exists twice at any moment.
+// backend. Each weight is read straight into its backend buffer, where
+// the backend shares buffers (the Go backend): no second copy of any
+// weight is made.
 func build(cfg checkpoint.Config, path, format string, opts Options, src weightSource) (_ *Model, err error) {
 	mode := opts.Weights
 	if mode == "" {
@@ -164,112 +157,115 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 	}
 	m.invFreq = ropeInvFreq(m.Config)
 	for _, slot := range m.weightSlots() {
-		w, err := loadSlot(src, slot)
+		wt, err := loadSlot(be, src, slot, mode)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		// Matrices keep (or take, in "bf16" mode) bfloat16; vectors,
-		// read elementwise, are float32.
-		if len(w.dims) == 2 && (mode == "bf16" || (mode == "auto" && w.bf16 != nil)) {
-			w = w.toBF16()
-		} else {
-			w = w.toF32()
-		}
-		wt, err := onBackend(be, w)
-		if err != nil {
-			return nil, fmt.Errorf("%s: moving %q to the backend: %w", path, slot[0], err)
 		}
 		m.weights = append(m.weights, wt)
 	}
 	return m, nil
 }
 
-// loadSlot reads the tensors of one weight slot, checked for NaN and Inf,
-// and joins several along their first axis (their other axes must agree).
-// The joined weight is bfloat16 when all its parts are.
-func loadSlot(src weightSource, slot []string) (weightData, error) {
-	parts := make([]weightData, len(slot))
+// loadSlot reads the tensors of one weight slot into one backend tensor,
+// joined along their first axis (their other axes must agree), checked
+// for NaN and Inf. Matrices are bfloat16 in "bf16" mode, and in "auto"
+// mode when every part is stored as bfloat16; all else is float32.
+func loadSlot(be compute.Backend, src weightSource, slot []string, mode string) (*tensors.Tensor, error) {
+	var dims []int
+	sizes := make([]int, len(slot))
 	allBF16 := true
 	for i, name := range slot {
-		w, err := src(name)
+		d, bf, err := src.shape(name)
 		if err != nil {
-			return weightData{}, err
+			return nil, err
 		}
-		if !finite(w) {
-			return weightData{}, fmt.Errorf("tensor %q holds NaN or Inf", name)
+		if i == 0 {
+			dims = slices.Clone(d)
+		} else if len(d) != len(dims) || len(d) == 0 || !slices.Equal(d[1:], dims[1:]) {
+			return nil, fmt.Errorf("tensor %q has shape %v, which cannot be joined to %q's %v", name, d, slot[0], dims)
+		} else {
+			dims[0] += d[0]
 		}
-		if i > 0 {
-			d, d0 := w.dims, parts[0].dims
-			if len(d) != len(d0) || len(d) == 0 || !slices.Equal(d[1:], d0[1:]) {
-				return weightData{}, fmt.Errorf("tensor %q has shape %v, which cannot be joined to %q's %v", name, d, slot[0], d0)
+		sizes[i] = 1
+		for _, x := range d {
+			sizes[i] *= x
+		}
+		allBF16 = allBF16 && bf
+	}
+	asBF16 := len(dims) == 2 && (mode == "bf16" || (mode == "auto" && allBF16))
+	fill := func(flat any) error {
+		off := 0
+		for i, name := range slot {
+			finite := true
+			switch f := flat.(type) {
+			case []float32:
+				p := f[off : off+sizes[i]]
+				if err := src.read(name, p); err != nil {
+					return err
+				}
+				for _, x := range p {
+					if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+						finite = false
+						break
+					}
+				}
+			case []uint16:
+				p := f[off : off+sizes[i]]
+				if err := src.read(name, p); err != nil {
+					return err
+				}
+				for _, b := range p {
+					if b&0x7f80 == 0x7f80 { // all-ones exponent: Inf or NaN
+						finite = false
+						break
+					}
+				}
 			}
+			if !finite {
+				return fmt.Errorf("tensor %q holds NaN or Inf", name)
+			}
+			off += sizes[i]
 		}
-		parts[i] = w
-		allBF16 = allBF16 && w.bf16 != nil
+		return nil
 	}
-	if len(parts) == 1 {
-		return parts[0], nil
+	dt := dtypes.Float32
+	if asBF16 {
+		dt = dtypes.BFloat16
 	}
-	out := weightData{dims: append([]int{}, parts[0].dims...)}
-	for _, p := range parts[1:] {
-		out.dims[0] += p.dims[0]
-	}
-	for _, p := range parts {
-		if allBF16 {
-			out.bf16 = append(out.bf16, p.bf16...)
-		} else {
-			out.f32 = append(out.f32, p.toF32().f32...)
-		}
-	}
-	return out, nil
-}
-
-// finite reports whether w holds no NaN or Inf.
-func finite(w weightData) bool {
-	for _, x := range w.f32 {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return false
-		}
-	}
-	for _, b := range w.bf16 {
-		if b&0x7f80 == 0x7f80 { // all-ones exponent: Inf or NaN
-			return false
-		}
-	}
-	return true
-}
-
-// onBackend copies w into a tensor held by the backend: straight into a
-// shared buffer where the backend has them (the Go backend), so the
-// weights exist once in memory, not twice.
-func onBackend(be compute.Backend, w weightData) (*tensors.Tensor, error) {
-	var bf []bfloat16.BFloat16
-	if w.bf16 != nil {
-		bf = unsafe.Slice((*bfloat16.BFloat16)(unsafe.SliceData(w.bf16)), len(w.bf16))
-	}
-	if !be.HasSharedBuffers() {
+	if !be.HasSharedBuffers() { // filled on the host, then moved
 		var wt *tensors.Tensor
-		if bf != nil {
-			wt = tensors.FromFlatDataAndDimensions(bf, w.dims...)
+		if asBF16 {
+			flat := make([]uint16, dims[0]*dims[1])
+			if err := fill(flat); err != nil {
+				return nil, err
+			}
+			wt = tensors.FromFlatDataAndDimensions(unsafe.Slice((*bfloat16.BFloat16)(unsafe.SliceData(flat)), len(flat)), dims...)
 		} else {
-			wt = tensors.FromFlatDataAndDimensions(w.f32, w.dims...)
+			flat := make([]float32, shapes.Make(dt, dims...).Size())
+			if err := fill(flat); err != nil {
+				return nil, err
+			}
+			wt = tensors.FromFlatDataAndDimensions(flat, dims...)
 		}
 		return wt, wt.ToDevice(be, 0)
 	}
-	dt := dtypes.Float32
-	if bf != nil {
-		dt = dtypes.BFloat16
-	}
-	wt, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dt, w.dims...))
+	wt, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dt, dims...))
 	if err != nil {
+		return nil, fmt.Errorf("moving %q to the backend: %w", slot[0], err)
+	}
+	var ferr error
+	if asBF16 {
+		err = tensors.MutableFlatData(wt, func(flat []bfloat16.BFloat16) {
+			ferr = fill(unsafe.Slice((*uint16)(unsafe.SliceData(flat)), len(flat)))
+		})
+	} else {
+		err = tensors.MutableFlatData(wt, func(flat []float32) { ferr = fill(flat) })
+	}
+	if err = errors.Join(err, ferr); err != nil {
+		_ = wt.FinalizeAll()
 		return nil, err
 	}
-	if bf != nil {
-		err = tensors.MutableFlatData(wt, func(flat []bfloat16.BFloat16) { copy(flat, bf) })
-	} else {
-		err = tensors.MutableFlatData(wt, func(flat []float32) { copy(flat, w.f32) })
-	}
-	return wt, err
+	return wt, nil
 }
 
 // newBackend creates the GoMLX backend: config, else $GOMLX_BACKEND, else "go".

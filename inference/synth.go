@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/npti-studio/npti/inference/checkpoint"
+	"github.com/npti-studio/npti/inference/safetensors"
 )
 
 // Shapes are named model shapes that Synthesize can build, for benchmarks.
@@ -53,22 +54,43 @@ func Synthesize(shape string, seed uint64, opts Options) (*Model, error) {
 		shapeOf[p+"mlp.up_proj.weight"] = []int{N, H}
 		shapeOf[p+"mlp.down_proj.weight"] = []int{H, N}
 	}
-	// Weights are drawn one at a time, in load order, so no second copy of
-	// the model is ever held.
-	return build(cfg, "synthetic:"+shape, "synthetic", opts, func(name string) (weightData, error) {
-		dims := shapeOf[name]
-		n := 1
-		for _, d := range dims {
-			n *= d
+	// Weights are drawn one at a time, in load order, straight into their
+	// backend buffers (see build).
+	return build(cfg, "synthetic:"+shape, "synthetic", opts, synthSource{shapeOf, rng})
+}
+
+// synthSource draws the weights of Synthesize: normal (std 0.02) matrices,
+// norms 1, in read order (so a model drawn as bfloat16 is the float32 one
+// rounded).
+type synthSource struct {
+	shapeOf map[string][]int
+	rng     *rand.Rand
+}
+
+func (s synthSource) shape(name string) ([]int, bool, error) {
+	d, ok := s.shapeOf[name]
+	if !ok {
+		return nil, false, fmt.Errorf("missing tensor %q", name)
+	}
+	return d, false, nil
+}
+
+func (s synthSource) read(name string, dst any) error {
+	draw := func() float32 { return float32(s.rng.NormFloat64() * 0.02) }
+	if len(s.shapeOf[name]) == 1 {
+		draw = func() float32 { return 1 }
+	}
+	switch d := dst.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = draw()
 		}
-		v := make([]float32, n)
-		for i := range v {
-			if len(dims) == 1 {
-				v[i] = 1
-			} else {
-				v[i] = float32(rng.NormFloat64() * 0.02)
-			}
+	case []uint16:
+		for i := range d {
+			d[i] = safetensors.Float32ToBF16(draw())
 		}
-		return weightData{f32: v, dims: dims}, nil
-	})
+	default:
+		return fmt.Errorf("cannot read into %T", dst)
+	}
+	return nil
 }

@@ -11,3 +11,6 @@ import (
 func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	return nil, nil, errors.New("mmap not supported")
 }
+
+// releasePages does nothing where files are read, not mapped.
+func releasePages([]byte) {}

@@ -27,6 +27,8 @@ type Tensor struct {
 	DType DType
 	Shape []int
 	Data  []byte
+
+	mapped bool // Data is a slice of a read-only file mapping
 }
 
 // NumElements returns the product of the shape (1 for a scalar).
@@ -68,6 +70,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("safetensors: %s: file is %d bytes, too short for a header: %w", name, size, ErrInvalid)
 	}
 	data, unmap, err := mapFile(f, size)
+	mapped := err == nil
 	if err != nil {
 		data = make([]byte, size)
 		if _, err := io.ReadFull(f, data); err != nil {
@@ -79,6 +82,9 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		unmap()
 		return nil, err
+	}
+	for _, t := range tensors {
+		t.mapped = mapped
 	}
 	return &File{path: path, data: data, unmap: unmap, tensors: tensors, metadata: meta}, nil
 }

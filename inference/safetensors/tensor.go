@@ -28,45 +28,97 @@ func (t *Tensor) Float32() ([]float32, error) {
 		return nil, err
 	}
 	out := make([]float32, n)
+	return out, t.ReadFloat32(out)
+}
+
+// ReadFloat32 converts the tensor as Float32 does into dst, which must
+// hold exactly its elements.
+func (t *Tensor) ReadFloat32(dst []float32) error {
+	n, err := t.checkLen()
+	if err != nil {
+		return err
+	}
+	if len(dst) != n {
+		return fmt.Errorf("safetensors: tensor %q has %d elements, destination %d", t.Name, n, len(dst))
+	}
 	d := t.Data
 	switch t.DType {
 	case F32:
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:]))
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:]))
 		}
 	case F16:
-		for i := range out {
-			out[i] = F16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
+		for i := range dst {
+			dst[i] = F16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
 		}
 	case BF16:
-		for i := range out {
-			out[i] = BF16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
+		for i := range dst {
+			dst[i] = BF16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
 		}
 	case F64:
-		for i := range out {
-			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:])))
+		for i := range dst {
+			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:])))
 		}
 	default:
-		return nil, fmt.Errorf("safetensors: tensor %q: cannot convert %s to float32", t.Name, t.DType)
+		return fmt.Errorf("safetensors: tensor %q: cannot convert %s to float32", t.Name, t.DType)
 	}
-	return out, nil
+	return nil
 }
 
-// BF16 returns the bit patterns of a BF16 tensor as a new slice (its
-// values exactly, half the bytes of Float32's).
+// BF16 returns the tensor as bfloat16 bit patterns in a new slice (see
+// ReadBF16).
 func (t *Tensor) BF16() ([]uint16, error) {
 	n, err := t.checkLen()
 	if err != nil {
 		return nil, err
 	}
-	if t.DType != BF16 {
-		return nil, fmt.Errorf("safetensors: tensor %q is %s, not BF16", t.Name, t.DType)
-	}
 	out := make([]uint16, n)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint16(t.Data[2*i:])
+	return out, t.ReadBF16(out)
+}
+
+// ReadBF16 writes the tensor into dst as bfloat16 bit patterns: BF16
+// exactly, other float dtypes converted to float32 (as Float32) and
+// rounded to nearest even. dst must hold exactly its elements.
+func (t *Tensor) ReadBF16(dst []uint16) error {
+	n, err := t.checkLen()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	if len(dst) != n {
+		return fmt.Errorf("safetensors: tensor %q has %d elements, destination %d", t.Name, n, len(dst))
+	}
+	if t.DType == BF16 {
+		for i := range dst {
+			dst[i] = binary.LittleEndian.Uint16(t.Data[2*i:])
+		}
+		return nil
+	}
+	const chunk = 4096 // converted through a small float32 buffer
+	var buf [chunk]float32
+	for i0 := 0; i0 < n; i0 += chunk {
+		i1 := min(i0+chunk, n)
+		part := *t
+		part.Shape = []int{i1 - i0}
+		part.Data = t.Data[i0*t.DType.ItemSize() : i1*t.DType.ItemSize()]
+		if err := part.ReadFloat32(buf[:i1-i0]); err != nil {
+			return err
+		}
+		for i, f := range buf[:i1-i0] {
+			dst[i0+i] = Float32ToBF16(f)
+		}
+	}
+	return nil
+}
+
+// Release tells the system that the tensor's data will not be read again
+// soon: for a memory-mapped file, its pages leave the process's resident
+// memory (they stay in the page cache, and reading Data again reloads
+// them). Loading a model releases each tensor once it is copied, so the
+// file and the loaded weights are not resident together.
+func (t *Tensor) Release() {
+	if t.mapped {
+		releasePages(t.Data)
+	}
 }
 
 // Int64 converts an integer tensor (I64, I32, I16, I8, U8, U16, U32) to a
