@@ -165,13 +165,27 @@ func TestCLITokenizeAndTemplate(t *testing.T) {
 func TestCLIBenchContract(t *testing.T) {
 	var r map[string]any
 	npti(t, &r, "bench", "--shape", "persona-tiny", "--batch", "2", "--length", "16", "--decode-tokens", "4", "--json")
-	for _, k := range []string{"prefill_tok_s", "decode_tok_s", "peak_rss_mb"} {
+	for _, k := range []string{"prefill_tok_s", "decode_tok_s", "peak_rss_mb", "weights_mb", "decode_peak_rss_mb"} {
 		if v, ok := r[k].(float64); !ok || !(v > 0) {
 			t.Errorf("bench %s = %v, want a positive number", k, r[k])
 		}
 	}
 	if s, _ := r["backend"].(string); s == "" {
 		t.Errorf("bench backend = %v", r["backend"])
+	}
+	if r["weights"] != "f32" || !(r["decode_peak_rss_mb"].(float64) <= r["peak_rss_mb"].(float64)) {
+		t.Errorf("bench weights %v, decode peak %v of peak %v", r["weights"], r["decode_peak_rss_mb"], r["peak_rss_mb"])
+	}
+	// The same synthetic model held as bfloat16: half the bytes of its
+	// matrices (the norms stay float32).
+	var h map[string]any
+	npti(t, &h, "bench", "--shape", "persona-tiny", "--weights", "bf16", "--batch", "1", "--length", "8", "--decode-tokens", "2", "--runs", "1", "--json")
+	if f, b := r["weights_mb"].(float64), h["weights_mb"].(float64); h["weights"] != "bf16" || !(b > 0.5*f*0.99 && b < 0.5*f*1.02) {
+		t.Errorf("bf16 bench: weights %v, %v MiB (f32: %v MiB)", h["weights"], b, f)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"bench", "--shape", "persona-tiny", "--weights", "fp8"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), `weights "fp8"`) {
+		t.Errorf("--weights fp8: exit %d, message %q", code, errb.String())
 	}
 }
 

@@ -24,6 +24,10 @@ type benchResult struct {
 	DecodeTokS  float64 `json:"decode_tok_s"`
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 	Backend     string  `json:"backend"`
+	// Added after the first four (same meaning for them):
+	Weights         string  `json:"weights"`            // "f32" or "bf16": how the matrices are held
+	WeightsMB       float64 `json:"weights_mb"`         // their size in memory, MiB
+	DecodePeakRSSMB float64 `json:"decode_peak_rss_mb"` // peak RSS after loading and decoding, before prefill and its NPTI statistics
 }
 
 // runBench implements `npti bench`.
@@ -36,7 +40,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	length := fs.Int("length", 128, "prefill length per sequence")
 	decode := fs.Int("decode-tokens", 64, "greedy decode tokens (batch 1)")
 	runs := fs.Int("runs", 3, "timed runs of each measurement; the median is reported (this machine's speed varies from run to run)")
-	asJSON := fs.Bool("json", false, `print {"prefill_tok_s", "decode_tok_s", "peak_rss_mb", "backend"}`)
+	asJSON := fs.Bool("json", false, `print {"prefill_tok_s", "decode_tok_s", "peak_rss_mb", "backend", "weights", "weights_mb", "decode_peak_rss_mb"}`)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -64,12 +68,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	_, err = fmt.Fprintf(stdout, "backend %s\nprefill with capture (%dx%d): %.1f tok/s\ngreedy decode (batch 1, %d tokens): %.1f tok/s\npeak RSS: %.0f MB\n",
-		r.Backend, *batch, *length, r.PrefillTokS, *decode, r.DecodeTokS, r.PeakRSSMB)
+	_, err = fmt.Fprintf(stdout, "backend %s, %s weights (%.0f MiB)\ngreedy decode (batch 1, %d tokens): %.1f tok/s (peak RSS so far %.0f MiB)\nprefill with capture (%dx%d): %.1f tok/s\npeak RSS: %.0f MiB\n",
+		r.Backend, r.Weights, r.WeightsMB, *decode, r.DecodeTokS, r.DecodePeakRSSMB, *batch, *length, r.PrefillTokS, r.PeakRSSMB)
 	return err
 }
 
-// benchModel measures prefill with NPTI capture and greedy decode. Each
+// benchModel measures greedy decode, then prefill with NPTI capture. Each
 // measurement runs once untimed first, so compilation is not counted, then
 // runs times; the medians are reported.
 func benchModel(ctx context.Context, m *inference.Model, batch, length, decode, runs int) (benchResult, error) {
@@ -81,27 +85,11 @@ func benchModel(ctx context.Context, m *inference.Model, batch, length, decode, 
 			seqs[b][i] = rng.IntN(m.Config.VocabSize)
 		}
 	}
-	r := benchResult{Backend: m.BackendName()}
-	st := hook.NewStats(m.Layers(), m.Neurons(), true)
-	prefill := func() error {
-		_, err := m.Forward(ctx, seqs, inference.ForwardOptions{Capture: st})
-		return err
-	}
-	if err := prefill(); err != nil {
-		return r, err
-	}
-	var pre []float64
-	for range runs {
-		t0 := time.Now()
-		if err := prefill(); err != nil {
-			return r, err
-		}
-		pre = append(pre, float64(batch*length)/time.Since(t0).Seconds())
-	}
-	r.PrefillTokS = median(pre)
+	r := benchResult{Backend: m.BackendName(), Weights: m.WeightDType(), WeightsMB: float64(m.WeightBytes()) / (1 << 20)}
 
-	// Decode: the time from the first generated token (the end of the
-	// prefill) to the last, over decode-1 decode steps of one graph shape.
+	// Decode first, so its peak RSS is the model's alone: the time from the
+	// first generated token (the end of the prompt's prefill) to the last,
+	// over decode-1 decode steps of one graph shape.
 	prompt := [][]int{seqs[0][:min(16, length)]}
 	gen := func() (time.Duration, error) {
 		var first, last time.Time
@@ -129,6 +117,26 @@ func benchModel(ctx context.Context, m *inference.Model, batch, length, decode, 
 		}
 	}
 	r.DecodeTokS = median(dec)
+	r.DecodePeakRSSMB = peakRSSMB()
+
+	// Prefill with NPTI capture: counts and histograms of every neuron.
+	st := hook.NewStats(m.Layers(), m.Neurons(), true)
+	prefill := func() error {
+		_, err := m.Forward(ctx, seqs, inference.ForwardOptions{Capture: st})
+		return err
+	}
+	if err := prefill(); err != nil {
+		return r, err
+	}
+	var pre []float64
+	for range runs {
+		t0 := time.Now()
+		if err := prefill(); err != nil {
+			return r, err
+		}
+		pre = append(pre, float64(batch*length)/time.Since(t0).Seconds())
+	}
+	r.PrefillTokS = median(pre)
 	r.PeakRSSMB = peakRSSMB()
 	return r, nil
 }

@@ -12,8 +12,10 @@ source scripts/setup.sh
 runs=5
 mkdir -p out
 GOEXPERIMENT=simd go build -o bin/npti .
-echo "npti bench (median of $runs):"
-./bin/npti bench --shape smollm2-135m --runs "$runs" --json
+echo "npti bench, float32 weights (median of $runs):"
+./bin/npti bench --shape smollm2-135m --runs "$runs" --weights f32 --json
+echo "npti bench, bfloat16 weights (median of $runs):"
+./bin/npti bench --shape smollm2-135m --runs "$runs" --weights bf16 --json
 
 gcc -Ofast -march=native -fopenmp scripts/bench/cloop.c -o out/cloop -lm
 echo "C loop decode (median of $runs):"
