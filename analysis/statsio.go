@@ -177,7 +177,7 @@ func writePole(path string, a Aspect, st *hook.Stats, gen int) error {
 		safetensors.FromInt64(key+".active", []int{st.Layers, st.Neurons}, st.Active),
 	}
 	if st.Hist != nil {
-		ts = append(ts, safetensors.FromInt64(key+".hist", []int{st.Layers, st.Neurons, hook.Bins}, st.Hist))
+		ts = append(ts, safetensors.FromUint32AsInt64(key+".hist", []int{st.Layers, st.Neurons, hook.Bins}, st.Hist))
 	}
 	meta := map[string]string{"format": "npti-stats", "aspect": key, "generation": strconv.Itoa(gen)}
 	return safetensors.Write(path, ts, meta)
@@ -256,8 +256,21 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 	if st.Active, err = get(".active", []int{m.Layers, m.Neurons}, true); err != nil {
 		return nil, err
 	}
-	if st.Hist, err = get(".hist", []int{m.Layers, m.Neurons, hook.Bins}, false); err != nil {
+	hist, err := get(".hist", []int{m.Layers, m.Neurons, hook.Bins}, false)
+	if err != nil {
 		return nil, err
+	}
+	if hist != nil {
+		if st.Tokens > hook.MaxHistTokens {
+			return nil, fmt.Errorf("%s: %d positions, more than a histogram counts (%d)", base, st.Tokens, int64(hook.MaxHistTokens))
+		}
+		st.Hist = make([]uint32, len(hist))
+		for i, v := range hist {
+			if v < 0 || v > st.Tokens {
+				return nil, fmt.Errorf("%s: histogram count %d at %d is outside [0, %d positions]", base, v, i, st.Tokens)
+			}
+			st.Hist[i] = uint32(v)
+		}
 	}
 	if err := checkStats(st); err != nil {
 		return nil, fmt.Errorf("%s: %w", base, err)

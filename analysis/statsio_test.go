@@ -20,7 +20,7 @@ func randomStats(r *rand.Rand, layers, neurons int, withHist bool) *hook.Stats {
 		s.Active[i] = r.Int64N(s.Tokens + 1)
 		if withHist {
 			h := s.Hist[i*hook.Bins : (i+1)*hook.Bins]
-			h[0] = s.Tokens - s.Active[i]
+			h[0] = uint32(s.Tokens - s.Active[i])
 			for k := int64(0); k < s.Active[i]; k++ {
 				h[1+r.IntN(hook.Bins-1)]++
 			}
@@ -144,6 +144,15 @@ func TestLoadStatsErrors(t *testing.T) {
 	writePole(filepath.Join(dir, m.Meta.Files[a.Key()]), a, bad, 1)
 	if _, err := LoadStats(dir); err == nil || !strings.Contains(err.Error(), "has shape [5 3], want [3 5]") {
 		t.Errorf("wrong shape: error = %v", err)
+	}
+	// A histogram count that no number of positions explains (the file
+	// holds int64 counts; memory holds uint32 ones).
+	over := hook.NewStats(3, 5, true)
+	over.Tokens = 2
+	over.Hist[7] = 3
+	writePole(filepath.Join(dir, m.Meta.Files[a.Key()]), a, over, 1)
+	if _, err := LoadStats(dir); err == nil || !strings.Contains(err.Error(), "histogram count 3 at 7 is outside [0, 2 positions]") {
+		t.Errorf("histogram count above the positions: error = %v", err)
 	}
 }
 

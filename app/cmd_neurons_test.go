@@ -69,8 +69,8 @@ func TestNeuronsFromStats(t *testing.T) {
 		st.Tokens = 100
 		for i := range st.Active {
 			st.Active[i] = r.Int64N(101)
-			st.Hist[i*hook.Bins] = st.Tokens - st.Active[i]
-			st.Hist[i*hook.Bins+1+r.IntN(hook.Bins-1)] = st.Active[i]
+			st.Hist[i*hook.Bins] = uint32(st.Tokens - st.Active[i])
+			st.Hist[i*hook.Bins+1+r.IntN(hook.Bins-1)] = uint32(st.Active[i])
 		}
 		set.Poles[analysis.Aspect{Trait: analysis.Agreeableness, Pole: p}] = st
 	}

@@ -1,7 +1,10 @@
 package inference
 
 import (
+	"context"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -51,7 +54,7 @@ func TestCaptureBins(t *testing.T) {
 		for i, v := range vals {
 			want := binByScan(v)
 			for b := 0; b < hook.Bins; b++ {
-				w := int64(0)
+				w := uint32(0)
 				if b == want {
 					w = 2
 				}
@@ -81,4 +84,24 @@ func binByScan(a float32) int {
 		}
 	}
 	return hook.Bins - 1
+}
+
+// TestCaptureFull: a capture that would count more positions than uint32
+// histograms hold fails, and counts nothing.
+func TestCaptureFull(t *testing.T) {
+	m := loadModel(t, "models/tiny-random-llama")
+	defer m.Close()
+	st := hook.NewStats(m.Layers(), m.Neurons(), true)
+	st.Tokens = hook.MaxHistTokens - 3
+	_, err := m.Forward(context.Background(), [][]int{{1, 5, 9, 12}}, ForwardOptions{Capture: st})
+	if err == nil || !strings.Contains(err.Error(), "exceed") {
+		t.Fatalf("err %v, want the histogram limit", err)
+	}
+	if st.Tokens != hook.MaxHistTokens-3 || slices.ContainsFunc(st.Active, func(v int64) bool { return v != 0 }) ||
+		slices.ContainsFunc(st.Hist, func(v uint32) bool { return v != 0 }) {
+		t.Fatal("a refused capture changed the statistics")
+	}
+	if _, err := m.Forward(context.Background(), [][]int{{1, 5, 9}}, ForwardOptions{Capture: st}); err != nil || st.Tokens != hook.MaxHistTokens {
+		t.Fatalf("filling up to the limit: err %v, tokens %d", err, st.Tokens)
+	}
 }

@@ -201,7 +201,14 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		out.logits[i] = flat[i*V : (i+1)*V]
 	}
 	if v.capture {
-		accumulate(in.stats, out.tokens, count, res[lay.outActs:lay.outActs+L])
+		acts := res[lay.outActs : lay.outActs+L]
+		if in.stats != nil {
+			if err := in.stats.CheckRoom(out.tokens); err != nil { // nothing counted: the statistics stay whole
+				accumulate(nil, 0, nil, acts)
+				return stepOut{}, err
+			}
+		}
+		accumulate(in.stats, out.tokens, count, acts)
 	}
 	return out, nil
 }
@@ -227,7 +234,7 @@ func accumulate(s *hook.Stats, tokens int64, count []bool, acts []*tensors.Tenso
 		wg.Go(func() {
 			for l := int(next.Add(1)) - 1; l < len(acts); l = int(next.Add(1)) - 1 {
 				active := s.Active[l*N : (l+1)*N]
-				var hist []int64
+				var hist []uint32
 				if s.Hist != nil {
 					hist = s.Hist[l*N*hook.Bins : (l+1)*N*hook.Bins]
 				}

@@ -63,7 +63,23 @@ type Stats struct {
 	Active []int64
 	// Hist[(l*Neurons+i)*Bins+b] counts positions in bin b.
 	// Shape [Layers, Neurons, Bins]; nil when histograms were not requested.
-	Hist []int64
+	// Counts are uint32, half the memory of int64 (for this they are
+	// L·N·301 of them: 111 MiB for a 135M model at int64, 1.1 GiB for an
+	// 8B one), so statistics with histograms count at most MaxHistTokens
+	// positions; Add and the capture refuse more.
+	Hist []uint32
+}
+
+// MaxHistTokens is the most positions statistics with histograms count.
+const MaxHistTokens = math.MaxUint32
+
+// CheckRoom reports an error when counting more positions into s would
+// pass MaxHistTokens.
+func (s *Stats) CheckRoom(more int64) error {
+	if s.Hist != nil && (more < 0 || s.Tokens+more > MaxHistTokens) {
+		return fmt.Errorf("hook: %d + %d positions exceed the %d a histogram counts", s.Tokens, more, int64(MaxHistTokens))
+	}
+	return nil
 }
 
 // NewStats returns empty statistics for a model shape, with histograms
@@ -71,7 +87,7 @@ type Stats struct {
 func NewStats(layers, neurons int, withHist bool) *Stats {
 	s := &Stats{Layers: layers, Neurons: neurons, Active: make([]int64, layers*neurons)}
 	if withHist {
-		s.Hist = make([]int64, layers*neurons*Bins)
+		s.Hist = make([]uint32, layers*neurons*Bins)
 	}
 	return s
 }
@@ -85,6 +101,11 @@ func (s *Stats) Add(o *Stats) error {
 	if s.Layers != o.Layers || s.Neurons != o.Neurons {
 		return fmt.Errorf("hook: cannot add statistics of shape %dx%d to %dx%d",
 			o.Layers, o.Neurons, s.Layers, s.Neurons)
+	}
+	if o.Hist != nil {
+		if err := s.CheckRoom(o.Tokens); err != nil {
+			return err
+		}
 	}
 	s.Tokens += o.Tokens
 	for i, v := range o.Active {
@@ -105,7 +126,7 @@ func (s *Stats) Clone() *Stats {
 	c := *s
 	c.Active = append([]int64(nil), s.Active...)
 	if s.Hist != nil {
-		c.Hist = append([]int64(nil), s.Hist...)
+		c.Hist = append([]uint32(nil), s.Hist...)
 	}
 	return &c
 }
@@ -145,10 +166,10 @@ func (s *Stats) Q95() [][]float64 {
 
 // HistQuantile returns the left edge of the first bin whose cumulative count
 // reaches frac of the total (0 for the first bin or an empty histogram).
-func HistQuantile(h []int64, frac float64) float64 {
+func HistQuantile(h []uint32, frac float64) float64 {
 	var total int64
 	for _, v := range h {
-		total += v
+		total += int64(v)
 	}
 	if total == 0 {
 		return 0
@@ -156,7 +177,7 @@ func HistQuantile(h []int64, frac float64) float64 {
 	target := frac * float64(total)
 	var cum int64
 	for b, v := range h {
-		cum += v
+		cum += int64(v)
 		if float64(cum) >= target {
 			if b == 0 {
 				return 0

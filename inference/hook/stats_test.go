@@ -18,7 +18,7 @@ func TestBinOf(t *testing.T) {
 }
 
 func TestHistQuantile(t *testing.T) {
-	h := make([]int64, Bins)
+	h := make([]uint32, Bins)
 	h[0] = 96
 	h[10] = 4
 	if q := HistQuantile(h, 0.95); q != 0 {
@@ -48,5 +48,21 @@ func TestStatsAdd(t *testing.T) {
 	}
 	if err := a.Add(NewStats(1, 3, false)); err == nil {
 		t.Fatal("adding mismatched shapes must fail")
+	}
+	// uint32 histogram counts: no more positions than they can count.
+	big := NewStats(2, 3, true)
+	big.Tokens = MaxHistTokens - 4
+	if err := a.Add(big); err == nil || a.Tokens != 5 {
+		t.Fatalf("adding past MaxHistTokens: err %v, tokens %d (want an error and no change)", err, a.Tokens)
+	}
+	big.Tokens = MaxHistTokens - 5
+	if err := a.Add(big); err != nil || a.Tokens != MaxHistTokens {
+		t.Fatalf("adding up to MaxHistTokens: err %v, tokens %d", err, a.Tokens)
+	}
+	if err := a.CheckRoom(1); err == nil {
+		t.Fatal("CheckRoom(1) at MaxHistTokens must fail")
+	}
+	if err := NewStats(2, 3, false).CheckRoom(1 << 40); err != nil {
+		t.Fatalf("without histograms there is no limit: %v", err)
 	}
 }

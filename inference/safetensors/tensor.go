@@ -173,3 +173,13 @@ func FromInt64(name string, shape []int, v []int64) *Tensor {
 	}
 	return &Tensor{Name: name, DType: I64, Shape: append([]int(nil), shape...), Data: data}
 }
+
+// FromUint32AsInt64 builds an I64 tensor of the values of v (counts held
+// as uint32 in memory, written in the wider on-disk type).
+func FromUint32AsInt64(name string, shape []int, v []uint32) *Tensor {
+	data := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(data[8*i:], uint64(x))
+	}
+	return &Tensor{Name: name, DType: I64, Shape: append([]int(nil), shape...), Data: data}
+}
