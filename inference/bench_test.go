@@ -15,9 +15,11 @@ import (
 // capture, and greedy decode at batch 1 and 2. Throughput is reported as
 // tok/s.
 
-func benchModel(b *testing.B) *Model {
+func benchModel(b *testing.B) *Model { return benchModelWeights(b, "f32") }
+
+func benchModelWeights(b *testing.B, weights string) *Model {
 	b.Helper()
-	m, err := Synthesize("smollm2-135m", 1, Options{})
+	m, err := Synthesize("smollm2-135m", 1, Options{Weights: weights})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,8 +57,8 @@ func BenchmarkPrefillCapture(b *testing.B) {
 	b.ReportMetric(float64(4*128*b.N)/(cpuTime()-cpu0).Seconds(), "tok/cpu-s")
 }
 
-func benchDecode(b *testing.B, rows int) {
-	m := benchModel(b)
+func benchDecode(b *testing.B, rows int, weights string) {
+	m := benchModelWeights(b, weights)
 	prompts := randomSeqs(m, rows, 16)
 	ctx := context.Background()
 	const n = 32
@@ -85,5 +87,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func BenchmarkDecodeBatch1(b *testing.B) { benchDecode(b, 1) }
-func BenchmarkDecodeBatch2(b *testing.B) { benchDecode(b, 2) }
+func BenchmarkDecodeBatch1(b *testing.B) { benchDecode(b, 1, "f32") }
+func BenchmarkDecodeBatch2(b *testing.B) { benchDecode(b, 2, "f32") }
+
+// The same with the weight matrices held as bfloat16 (half the bytes).
+func BenchmarkDecodeBatch1BF16(b *testing.B) { benchDecode(b, 1, "bf16") }
+func BenchmarkDecodeBatch2BF16(b *testing.B) { benchDecode(b, 2, "bf16") }
