@@ -43,7 +43,7 @@ func (e *uiEngine) Load(_ context.Context, path string) (ui.ModelInfo, error) {
 	return ui.ModelInfo{
 		Path: path, Name: name, Architecture: m.Config.Architecture,
 		Layers: m.Layers(), Neurons: m.Neurons(), DType: m.Config.TorchDType,
-		Backend: m.BackendName(), WeightBytes: m.WeightBytes(), HasChat: l.template != nil,
+		Backend: m.BackendName(), WeightBytes: m.WeightBytes(), WeightDType: m.WeightDType(), HasChat: l.template != nil,
 	}, nil
 }
 

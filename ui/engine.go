@@ -15,7 +15,8 @@ type ModelInfo struct {
 	DType           string
 	Backend         string
 	WeightBytes     int64
-	HasChat         bool // the model has a chat template
+	WeightDType     string // how the weight matrices are held: "bf16" or "f32"
+	HasChat         bool   // the model has a chat template
 }
 
 // CachedModel is a model found in the local Hugging Face cache.

@@ -40,7 +40,7 @@ func (e *tinyEngine) Load(_ context.Context, path string) (ModelInfo, error) {
 	e.m, e.tok = m, tok
 	return ModelInfo{Path: path, Name: filepath.Base(path), Architecture: m.Config.Architecture,
 		Layers: m.Layers(), Neurons: m.Neurons(), DType: m.Config.TorchDType, Backend: m.BackendName(),
-		WeightBytes: m.WeightBytes()}, nil
+		WeightBytes: m.WeightBytes(), WeightDType: m.WeightDType()}, nil
 }
 
 func (e *tinyEngine) Runner() analysis.Runner {

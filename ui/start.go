@@ -151,9 +151,13 @@ func modelCard(m ModelInfo) string {
 	if m.HasChat {
 		chat = "chat template"
 	}
-	return fmt.Sprintf("%s\n%s · %d layers × %d neurons (%d FFN neurons) · %s · backend %s · %s of weights · %s\n%s",
+	weights := "weights"
+	if m.WeightDType != "" {
+		weights = m.WeightDType + " weights"
+	}
+	return fmt.Sprintf("%s\n%s · %d layers × %d neurons (%d FFN neurons) · %s · backend %s · %s of %s · %s\n%s",
 		m.Name, m.Architecture, m.Layers, m.Neurons, m.Layers*m.Neurons, strings.ToLower(m.DType), m.Backend,
-		humanBytes(m.WeightBytes), chat, m.Path)
+		humanBytes(m.WeightBytes), weights, chat, m.Path)
 }
 
 // humanBytes formats a byte count.
