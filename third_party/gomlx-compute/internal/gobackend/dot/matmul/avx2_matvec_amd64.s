@@ -188,17 +188,9 @@ store4x16:
 	VZEROUPPER
 	RET
 
-// 8×8 transpose of the float32 rows at (DX), (DX)(R8*1), … (7 rows of
-// stride R8 bytes), stored as 8 rows of 8 at off(DI), off+64(DI), ….
-#define TRANSPOSE8(off) \
-	VMOVUPS (DX), Y0 \
-	VMOVUPS (DX)(R8*1), Y1 \
-	VMOVUPS (DX)(R8*2), Y2 \
-	VMOVUPS (DX)(R9*1), Y3 \
-	VMOVUPS (DX)(R8*4), Y4 \
-	VMOVUPS (DX)(R10*1), Y5 \
-	VMOVUPS (DX)(R9*2), Y6 \
-	VMOVUPS (DX)(R11*1), Y7 \
+// The 8×8 transpose of Y0–Y7 (rows), stored as 8 rows of 8 at off(DI),
+// off+64(DI), …; Y8–Y15 are clobbered.
+#define TRANSPOSE8REGS(off) \
 	VUNPCKLPS Y1, Y0, Y8 \
 	VUNPCKHPS Y1, Y0, Y9 \
 	VUNPCKLPS Y3, Y2, Y10 \
@@ -231,6 +223,19 @@ store4x16:
 	VMOVUPS Y13, (off+320)(DI) \
 	VMOVUPS Y14, (off+384)(DI) \
 	VMOVUPS Y15, (off+448)(DI)
+
+// 8×8 transpose of the float32 rows at (DX), (DX)(R8*1), … (8 rows of
+// stride R8 bytes), stored as 8 rows of 8 at off(DI), off+64(DI), ….
+#define TRANSPOSE8(off) \
+	VMOVUPS (DX), Y0 \
+	VMOVUPS (DX)(R8*1), Y1 \
+	VMOVUPS (DX)(R8*2), Y2 \
+	VMOVUPS (DX)(R9*1), Y3 \
+	VMOVUPS (DX)(R8*4), Y4 \
+	VMOVUPS (DX)(R10*1), Y5 \
+	VMOVUPS (DX)(R9*2), Y6 \
+	VMOVUPS (DX)(R11*1), Y7 \
+	TRANSPOSE8REGS(off)
 
 // func avx2PackStrip16(src *float32, stride int, dst *float32, k8 int)
 // Packs 16 rows (stride bytes apart) × 8·k8 columns into dst[k][16].
@@ -406,38 +411,7 @@ doneh2:
 	VPSLLD $16, Y5, Y5 \
 	VPSLLD $16, Y6, Y6 \
 	VPSLLD $16, Y7, Y7 \
-	VUNPCKLPS Y1, Y0, Y8 \
-	VUNPCKHPS Y1, Y0, Y9 \
-	VUNPCKLPS Y3, Y2, Y10 \
-	VUNPCKHPS Y3, Y2, Y11 \
-	VUNPCKLPS Y5, Y4, Y12 \
-	VUNPCKHPS Y5, Y4, Y13 \
-	VUNPCKLPS Y7, Y6, Y14 \
-	VUNPCKHPS Y7, Y6, Y15 \
-	VSHUFPS $0x44, Y10, Y8, Y0 \
-	VSHUFPS $0xEE, Y10, Y8, Y1 \
-	VSHUFPS $0x44, Y11, Y9, Y2 \
-	VSHUFPS $0xEE, Y11, Y9, Y3 \
-	VSHUFPS $0x44, Y14, Y12, Y4 \
-	VSHUFPS $0xEE, Y14, Y12, Y5 \
-	VSHUFPS $0x44, Y15, Y13, Y6 \
-	VSHUFPS $0xEE, Y15, Y13, Y7 \
-	VPERM2F128 $0x20, Y4, Y0, Y8 \
-	VPERM2F128 $0x20, Y5, Y1, Y9 \
-	VPERM2F128 $0x20, Y6, Y2, Y10 \
-	VPERM2F128 $0x20, Y7, Y3, Y11 \
-	VPERM2F128 $0x31, Y4, Y0, Y12 \
-	VPERM2F128 $0x31, Y5, Y1, Y13 \
-	VPERM2F128 $0x31, Y6, Y2, Y14 \
-	VPERM2F128 $0x31, Y7, Y3, Y15 \
-	VMOVUPS Y8, (off+0)(DI) \
-	VMOVUPS Y9, (off+64)(DI) \
-	VMOVUPS Y10, (off+128)(DI) \
-	VMOVUPS Y11, (off+192)(DI) \
-	VMOVUPS Y12, (off+256)(DI) \
-	VMOVUPS Y13, (off+320)(DI) \
-	VMOVUPS Y14, (off+384)(DI) \
-	VMOVUPS Y15, (off+448)(DI)
+	TRANSPOSE8REGS(off)
 
 // func avx2PackStrip16BF16(src *uint16, stride int, dst *float32, k8 int)
 // avx2PackStrip16 from bfloat16 rows (stride bytes apart), widened.
