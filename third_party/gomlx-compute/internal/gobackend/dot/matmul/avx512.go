@@ -74,8 +74,15 @@ func RegisterAVX512ForTests() {
 }
 
 func registerAVX512(forTests bool) {
-	dot.RegisterImplementation("simd:avx512", dot.LayoutNonTransposed, dtypes.Float32, dtypes.Float32, avx512RouterFloat32, PriorityAVX512, forTests)
-	dot.RegisterImplementation("simd:avx512", dot.LayoutTransposed, dtypes.Float32, dtypes.Float32, avx512RouterFloat32, PriorityAVX512, forTests)
+	// NPTI Studio patch: float32 products stay with the AVX2 router, which
+	// AVX-512 CPUs run too: its matrix-vector kernel (decode), the
+	// balanced GEMM split and the assembly micro-kernel are what was tuned
+	// and measured; this router has none of them (its few-row products
+	// run the generic kernels). GOMLX_AVX512_FLOAT32=true restores it.
+	if envutil.MustReadBool("GOMLX_AVX512_FLOAT32", false) {
+		dot.RegisterImplementation("simd:avx512", dot.LayoutNonTransposed, dtypes.Float32, dtypes.Float32, avx512RouterFloat32, PriorityAVX512, forTests)
+		dot.RegisterImplementation("simd:avx512", dot.LayoutTransposed, dtypes.Float32, dtypes.Float32, avx512RouterFloat32, PriorityAVX512, forTests)
+	}
 
 	dot.RegisterImplementation("simd:avx512", dot.LayoutNonTransposed, dtypes.BFloat16, dtypes.Float32, avx512RouterBFloat16, PriorityAVX512, forTests)
 	dot.RegisterImplementation("simd:avx512", dot.LayoutTransposed, dtypes.BFloat16, dtypes.Float32, avx512RouterBFloat16, PriorityAVX512, forTests)
