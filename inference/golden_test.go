@@ -115,11 +115,11 @@ func testOverride(t *testing.T, m *Model, addFile, clampFile string, gamma float
 }
 
 // TestTinyRandomExpected runs the reference cases on the F32 Llama and the
-// BF16 Qwen2, the latter with its weights held as bfloat16 (the default)
-// and as float32: both must give the reference outputs.
+// BF16 Qwen2, the latter with its weights held as bfloat16 and as float32:
+// both must give the reference outputs.
 func TestTinyRandomExpected(t *testing.T) {
 	for _, c := range []struct{ name, weights, dtype string }{
-		{"tiny-random-llama", "", "f32"}, {"tiny-random-qwen2", "", "bf16"}, {"tiny-random-qwen2", "f32", "f32"},
+		{"tiny-random-llama", "", "f32"}, {"tiny-random-qwen2", "bf16", "bf16"}, {"tiny-random-qwen2", "f32", "f32"},
 	} {
 		name := c.name
 		t.Run(name+"/"+c.dtype, func(t *testing.T) {

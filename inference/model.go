@@ -10,13 +10,14 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/dtypes/bfloat16"
-	_ "github.com/gomlx/compute/gobackend" // the default pure-Go backend
+	"github.com/gomlx/compute/gobackend" // the default pure-Go backend
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -32,10 +33,12 @@ type Options struct {
 	Backend string
 	// Weights is how the weight matrices (embedding, projections, LM
 	// head) are held; norms and biases are always float32:
-	//   - "auto" or "": bfloat16 where the checkpoint stores bfloat16,
-	//     else float32. Products widen bfloat16 to float32 as they read
-	//     it and compute in float32, so the outputs are those of float32
-	//     weights of the same values, at half the bytes;
+	//   - "auto" or "": bfloat16 where the checkpoint stores bfloat16 and
+	//     the Go backend has its bfloat16 kernels (AVX2 builds), else
+	//     float32. Products widen bfloat16 to float32 as they read it and
+	//     compute in float32: with those kernels the outputs are those of
+	//     float32 weights of the same values, bit for bit, at half the
+	//     bytes;
 	//   - "f32": float32;
 	//   - "bf16": bfloat16, rounding float32 checkpoints (lossy).
 	Weights string
@@ -156,6 +159,9 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m.invFreq = ropeInvFreq(m.Config)
+	if mode == "auto" && !(strings.HasPrefix(be.Name(), "Go") && gobackend.HasBF16Kernels()) {
+		mode = "f32" // bfloat16 products would convert the weights at every call
+	}
 	for _, slot := range m.weightSlots() {
 		wt, err := loadSlot(be, src, slot, mode)
 		if err != nil {

@@ -11,6 +11,3 @@ import (
 func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	return nil, nil, errors.New("mmap not supported")
 }
-
-// releasePages does nothing where files are read, not mapped.
-func releasePages([]byte) {}

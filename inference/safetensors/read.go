@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
+	"unsafe"
 )
 
 // MaxHeaderSize bounds the JSON header, as the reference implementation
@@ -28,7 +30,23 @@ type Tensor struct {
 	Shape []int
 	Data  []byte
 
-	mapped bool // Data is a slice of a read-only file mapping
+	mapping *mapping // the file mapping Data was sliced from (nil: read into memory)
+}
+
+// mapping is a File's read-only memory map, for Tensor.Release.
+type mapping struct {
+	data   []byte
+	closed atomic.Bool
+}
+
+// holds reports whether the mapping is open and b lies inside it.
+func (m *mapping) holds(b []byte) bool {
+	if m == nil || m.closed.Load() || len(b) == 0 || len(m.data) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(m.data)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= lo && p+uintptr(len(b)) <= lo+uintptr(len(m.data))
 }
 
 // NumElements returns the product of the shape (1 for a scalar).
@@ -47,6 +65,7 @@ type File struct {
 	unmap    func() error
 	tensors  map[string]*Tensor
 	metadata map[string]string
+	mapping  *mapping // nil when the file was read, not mapped
 }
 
 // Open maps the file at path read-only (reading it into memory when mmap
@@ -70,8 +89,10 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("safetensors: %s: file is %d bytes, too short for a header: %w", name, size, ErrInvalid)
 	}
 	data, unmap, err := mapFile(f, size)
-	mapped := err == nil
-	if err != nil {
+	var mp *mapping
+	if err == nil {
+		mp = &mapping{data: data}
+	} else {
 		data = make([]byte, size)
 		if _, err := io.ReadFull(f, data); err != nil {
 			return nil, fmt.Errorf("safetensors: %s: %w", name, err)
@@ -84,9 +105,9 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	for _, t := range tensors {
-		t.mapped = mapped
+		t.mapping = mp
 	}
-	return &File{path: path, data: data, unmap: unmap, tensors: tensors, metadata: meta}, nil
+	return &File{path: path, data: data, unmap: unmap, tensors: tensors, metadata: meta, mapping: mp}, nil
 }
 
 // Path returns the path the file was opened from.
@@ -114,6 +135,9 @@ func (f *File) Metadata() map[string]string { return f.metadata }
 func (f *File) Close() error {
 	if f.unmap == nil {
 		return nil
+	}
+	if f.mapping != nil {
+		f.mapping.closed.Store(true)
 	}
 	err := f.unmap()
 	f.unmap, f.data = nil, nil

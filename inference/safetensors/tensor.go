@@ -116,7 +116,7 @@ func (t *Tensor) ReadBF16(dst []uint16) error {
 // them). Loading a model releases each tensor once it is copied, so the
 // file and the loaded weights are not resident together.
 func (t *Tensor) Release() {
-	if t.mapped {
+	if t.mapping.holds(t.Data) { // not a copy's own bytes, nor a closed file's
 		releasePages(t.Data)
 	}
 }

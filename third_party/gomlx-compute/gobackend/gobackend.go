@@ -42,3 +42,9 @@ func New(config string) (compute.Backend, error) {
 // operand directly, instead of a float32 conversion of it: a model's
 // weights kept as bfloat16 in memory (NPTI Studio patch; diagnostics).
 func BF16WeightProducts() int64 { return dot.BF16Products.Load() }
+
+// HasBF16Kernels reports whether this build and CPU have the kernels that
+// read bfloat16 weights in float32 products directly (the AVX2 ones, NPTI
+// Studio patch). Without them such products convert blocks of the weights
+// first, which is slower than float32 weights.
+func HasBF16Kernels() bool { return dot.ProductBF16 != nil }

@@ -64,7 +64,7 @@ func (fe *FunctionExecutable) isSmall() bool {
 		fe.small = true
 		for _, node := range fe.Function.Nodes {
 			if node.OpType == compute.OpTypeParameter || node.OpType == compute.OpTypeConstant ||
-				(node.Index < len(fe.NumUses) && fe.NumUses[node.Index] == 0) {
+				node.Index >= len(fe.NumUses) || fe.NumUses[node.Index] == 0 {
 				continue
 			}
 			if node.Shape.Size() > smallGraphElements {

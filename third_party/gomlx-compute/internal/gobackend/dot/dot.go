@@ -400,7 +400,11 @@ func execDotGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	}
 
 	if params.RHSBFloat16 { // NPTI Studio patch
-		return output, execMixedBF16(backend, params, lhs.Flat.([]float32), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]float32))
+		if err := execMixedBF16(backend, params, lhs.Flat.([]float32), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]float32)); err != nil {
+			backend.PutBuffer(output)
+			return nil, err
+		}
+		return output, nil
 	}
 
 	// Use registered implementation.

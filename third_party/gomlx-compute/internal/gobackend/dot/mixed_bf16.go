@@ -29,10 +29,11 @@ var ProductBF16 func(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.B
 var BF16Products atomic.Int64
 
 // bf16RHS reports the bfloat16 value a transposed-layout float32 product's
-// rhs was converted from: the graph ConvertDType(w, Float32) · x, as a
-// model with bfloat16 weights builds it, then reads w itself and the
-// conversion (no other user) is left out of the graph. Converting would
-// write, and the product read, twice the bytes of w at every call.
+// rhs was converted from: the graph x · ConvertDType(w, Float32)ᵀ, as a
+// model with bfloat16 weights builds it, then reads w itself, and the
+// conversion, with no other user, is never executed (it stays in the
+// graph, unused). Converting would write, and the product read, twice the
+// bytes of w at every call.
 func bf16RHS(rhs *gobackend.Node, params *NodeData) (*gobackend.Node, bool) {
 	if params.Layout != LayoutTransposed || params.InputDType != dtypes.Float32 || params.OutputDType != dtypes.Float32 ||
 		rhs.OpType != compute.OpTypeConvertDType || len(rhs.Inputs) != 1 {
@@ -45,8 +46,9 @@ func bf16RHS(rhs *gobackend.Node, params *NodeData) (*gobackend.Node, bool) {
 	return src, true
 }
 
-// mixedBlockBytes bounds the float32 copy of the rhs rows one step of the
-// generic path converts (it stays in cache while the product reads it).
+// mixedBlockBytes is the float32 copy of the rhs rows one step of the
+// generic path converts (at least 16 rows; it stays in cache while the
+// product reads it).
 const mixedBlockBytes = 1 << 20
 
 // execMixedBF16 computes a float32 × bfloat16 (rhs) product in the

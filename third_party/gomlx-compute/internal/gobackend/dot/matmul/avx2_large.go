@@ -10,7 +10,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/compute/dtypes/bfloat16" //alt:f32
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
 	"github.com/pkg/errors"
@@ -74,8 +74,13 @@ func avx2LargeFloat32( //alt:f32
 		outputFlatIdx := 0
 		for range batchSize {
 			batchLHS := lhs[lhsFlatIdx : lhsFlatIdx+lhsBatchStride]
-			batchRHS := rhs[min(rhsFlatIdx, len(rhs)):min(rhsFlatIdx+rhsBatchStride, len(rhs))]
-			batchRHSBF16 := rhsBF16[min(rhsFlatIdx, len(rhsBF16)):min(rhsFlatIdx+rhsBatchStride, len(rhsBF16))] //alt:f32
+			var batchRHS []float32               //alt:f32
+			var batchRHSBF16 []bfloat16.BFloat16 //alt:f32
+			if rhsBF16 != nil {                  //alt:f32
+				batchRHSBF16 = rhsBF16[rhsFlatIdx : rhsFlatIdx+rhsBatchStride] //alt:f32
+			} else { //alt:f32
+				batchRHS = rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
+			} //alt:f32
 			batchOutput := output[outputFlatIdx : outputFlatIdx+outputBatchStride]
 			avx2LargeMatrixSliceFloat32( //alt:f32
 				//alt:bf16 avx2LargeMatrixSliceBFloat16(
@@ -132,8 +137,13 @@ func avx2LargeFloat32( //alt:f32
 		for item := range workChan {
 			for batchIdx := item.batchStart; batchIdx < item.batchEnd; batchIdx++ {
 				batchLhs := lhs[batchIdx*lhsBatchStride : (batchIdx+1)*lhsBatchStride]
-				batchRhs := rhs[min(batchIdx*rhsBatchStride, len(rhs)):min((batchIdx+1)*rhsBatchStride, len(rhs))]
-				batchRhsBF16 := rhsBF16[min(batchIdx*rhsBatchStride, len(rhsBF16)):min((batchIdx+1)*rhsBatchStride, len(rhsBF16))] //alt:f32
+				var batchRhs []float32               //alt:f32
+				var batchRhsBF16 []bfloat16.BFloat16 //alt:f32
+				if rhsBF16 != nil {                  //alt:f32
+					batchRhsBF16 = rhsBF16[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride] //alt:f32
+				} else { //alt:f32
+					batchRhs = rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
+				} //alt:f32
 				batchOutput := output[batchIdx*outputBatchStride : (batchIdx+1)*outputBatchStride]
 				avx2LargeMatrixSliceFloat32( //alt:f32
 					//alt:bf16 avx2LargeMatrixSliceBFloat16(

@@ -34,67 +34,74 @@ func avx2DotRowsBF16(x *float32, w *uint16, out *float32, k, rows int)
 //go:noescape
 func avx2DotRows2BF16(x0, x1 *float32, w *uint16, out0, out1 *float32, k, rows int)
 
-// avx2ProductBF16 implements dot.ProductBF16. Up to avx2MatVecMaxRows
-// lhs rows, each bfloat16 rhs row is read once for all lhs rows, with the
-// tiling of avx2MatVecFloat32Parallel, and per output the sums are those
-// of the float32 kernel over the widened rows, in the same order. More lhs
-// rows go to the packed GEMM, which widens the rhs as it packs it.
+// avx2ProductBF16 implements dot.ProductBF16 with the float32 router's
+// choices (avx2RouterFloat32): few lhs rows or a small product go to the
+// matrix-vector kernel, which streams the bfloat16 rows, widened in
+// registers, with the float32 tiling; larger products go to the packed
+// GEMM, which widens the rhs as it packs it. Either way each output is
+// the float32 kernel's sum over the widened weights, in the same order:
+// the results are those of float32 weights of the same values, bit for
+// bit.
 func avx2ProductBF16(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) bool {
 	if batchSize == 0 || lhsCrossSize == 0 || rhsCrossSize == 0 {
 		return true
 	}
-	if lhsCrossSize > avx2MatVecMaxRows {
-		if contractingSize == 0 {
-			clear(output[:batchSize*lhsCrossSize*rhsCrossSize])
-			return true
-		}
-		avx2LargeFloat32(backend, dot.LayoutTransposed, lhs, nil, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
+	if contractingSize == 0 {
+		clear(output[:batchSize*lhsCrossSize*rhsCrossSize])
 		return true
 	}
 	n, m, k := lhsCrossSize, rhsCrossSize, contractingSize
-	avx2MatVecTiles(backend, batchSize, m, k*2, func(b, start, end int) {
+	if ForceLargeVariant || ForceSmallVariant || (n > avx2MatVecMaxRows && n*m*k >= noSIMDSmallMatMulSizeThreshold) {
+		avx2LargeFloat32(backend, dot.LayoutTransposed, lhs, nil, rhs, batchSize, n, m, k, output)
+		return true
+	}
+	avx2MatVecTiles(backend, batchSize, m, k*4, func(b, start, end int) {
 		avx2MatVecBF16Tile(lhs[b*n*k:(b+1)*n*k], rhs[b*m*k:(b+1)*m*k], n, m, k, start, end, output[b*n*m:(b+1)*n*m])
 	})
 	return true
 }
 
-// avx2MatVecBF16Tile computes rhs rows [mStart, mEnd) of one batch entry,
-// in blocks that stay in L2 cache while more than two lhs rows pass.
+// avx2MatVecBF16Tile is avx2MatVecFloat32Tile over bfloat16 rhs rows
+// [mStart, mEnd): the same blocks, row pairs and kernels. A contracting
+// size that is not a multiple of 32 has no bfloat16 kernel: each block's
+// rows are widened into a buffer and go through the float32 code.
 func avx2MatVecBF16Tile(lhs []float32, rhs []bfloat16.BFloat16, n, m, k, mStart, mEnd int, out []float32) {
-	if mStart >= mEnd || k == 0 {
-		for row := range n {
-			clear(out[row*m+mStart : row*m+mEnd])
-		}
-		return
-	}
 	defer archsimd.ClearAVXUpperBits()
 	block := mEnd - mStart
 	if n > 2 {
-		block = max(4, (avx2MatVecL2Bytes/(k*2))&^3)
+		block = max(4, (avx2MatVecL2Bytes/(k*4))&^3)
 	}
+	var wide []float32
+	if k%32 != 0 {
+		block = min(block, max(4, (avx2MatVecL2Bytes/(k*4))&^3)) // a multiple of 4: row groups as in float32
+		wide = make([]float32, min(block, mEnd-mStart)*k)
+	}
+	lhsBase := unsafe.Pointer(unsafe.SliceData(lhs))
 	for j0 := mStart; j0 < mEnd; j0 += block {
 		j1 := min(j0+block, mEnd)
-		w := (*uint16)(unsafe.Pointer(&rhs[j0*k]))
-		row := 0
-		if k%32 == 0 {
+		if wide != nil {
+			for i, v := range rhs[j0*k : j1*k] {
+				wide[i] = v.Float32()
+			}
+			w := unsafe.Pointer(unsafe.SliceData(wide))
+			row := 0
 			for ; row+1 < n; row += 2 {
-				avx2DotRows2BF16(&lhs[row*k], &lhs[(row+1)*k], w, &out[row*m+j0], &out[(row+1)*m+j0], k, j1-j0)
+				l0 := unsafe.Add(lhsBase, row*k*4)
+				avx2MatVec2Rows(l0, unsafe.Add(l0, k*4), w, k, 0, j1-j0, out[row*m+j0:row*m+j1], out[(row+1)*m+j0:(row+1)*m+j1])
 			}
 			if row < n {
-				avx2DotRowsBF16(&lhs[row*k], w, &out[row*m+j0], k, j1-j0)
+				avx2MatVec1Row(unsafe.Add(lhsBase, row*k*4), w, k, 0, j1-j0, out[row*m+j0:row*m+j1])
 			}
 			continue
 		}
-		for ; row < n; row++ { // ragged contracting size: plain loops
-			x := lhs[row*k : (row+1)*k]
-			for j := j0; j < j1; j++ {
-				var s float32
-				for i, v := range rhs[j*k : (j+1)*k] {
-					s += x[i] * v.Float32()
-				}
-				out[row*m+j] = s
-			}
+		w := (*uint16)(unsafe.Pointer(&rhs[j0*k]))
+		row := 0
+		for ; row+1 < n; row += 2 {
+			avx2DotRows2BF16(&lhs[row*k], &lhs[(row+1)*k], w, &out[row*m+j0], &out[(row+1)*m+j0], k, j1-j0)
+		}
+		if row < n {
+			avx2DotRowsBF16(&lhs[row*k], w, &out[row*m+j0], k, j1-j0)
 		}
 	}
 }
