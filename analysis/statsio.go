@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -256,16 +257,19 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 	if st.Active, err = get(".active", []int{m.Layers, m.Neurons}, true); err != nil {
 		return nil, err
 	}
-	hist, err := get(".hist", []int{m.Layers, m.Neurons, hook.Bins}, false)
-	if err != nil {
-		return nil, err
-	}
-	if hist != nil {
+	if t := f.Tensors()[key+".hist"]; t != nil { // int64 counts on disk, uint32 in memory
+		if want := []int{m.Layers, m.Neurons, hook.Bins}; !slices.Equal(t.Shape, want) {
+			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", base, t.Name, t.Shape, want)
+		}
+		if t.DType != safetensors.I64 || len(t.Data) != 8*m.Layers*m.Neurons*hook.Bins {
+			return nil, fmt.Errorf("%s: tensor %q is %s of %d bytes, want I64 counts", base, t.Name, t.DType, len(t.Data))
+		}
 		if st.Tokens > hook.MaxHistTokens {
 			return nil, fmt.Errorf("%s: %d positions, more than a histogram counts (%d)", base, st.Tokens, int64(hook.MaxHistTokens))
 		}
-		st.Hist = make([]uint32, len(hist))
-		for i, v := range hist {
+		st.Hist = make([]uint32, len(t.Data)/8)
+		for i := range st.Hist {
+			v := int64(binary.LittleEndian.Uint64(t.Data[8*i:]))
 			if v < 0 || v > st.Tokens {
 				return nil, fmt.Errorf("%s: histogram count %d at %d is outside [0, %d positions]", base, v, i, st.Tokens)
 			}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +18,8 @@ func TestGUIFlags(t *testing.T) {
 	}
 	if _, _, err := guiOptions([]string{"stray"}, io.Discard); err == nil {
 		t.Fatal("a stray argument must fail")
+	}
+	if _, _, err := guiOptions([]string{"--weights", "fp8"}, io.Discard); err == nil || !strings.Contains(err.Error(), `"fp8"`) {
+		t.Fatalf("--weights fp8: err %v", err)
 	}
 }

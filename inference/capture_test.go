@@ -101,6 +101,14 @@ func TestCaptureFull(t *testing.T) {
 		slices.ContainsFunc(st.Hist, func(v uint32) bool { return v != 0 }) {
 		t.Fatal("a refused capture changed the statistics")
 	}
+	// Several sequences: refused as a whole, not after the first groups.
+	if _, err := m.Forward(context.Background(), [][]int{{1, 5}, {1, 9}}, ForwardOptions{Capture: st}); err == nil || st.Tokens != hook.MaxHistTokens-3 {
+		t.Fatalf("two sequences past the limit: err %v, tokens %d", err, st.Tokens)
+	}
+	// Generation: its most positions (prompt + max tokens) are checked first.
+	if _, err := m.Generate(context.Background(), [][]int{{1, 5}}, GenerateOptions{MaxTokens: 2, Capture: st, CaptureScope: hook.All}); err == nil || st.Tokens != hook.MaxHistTokens-3 {
+		t.Fatalf("generation past the limit: err %v, tokens %d", err, st.Tokens)
+	}
 	if _, err := m.Forward(context.Background(), [][]int{{1, 5, 9}}, ForwardOptions{Capture: st}); err != nil || st.Tokens != hook.MaxHistTokens {
 		t.Fatalf("filling up to the limit: err %v, tokens %d", err, st.Tokens)
 	}

@@ -39,6 +39,15 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 	if limit := m.Config.MaxPositions; limit > 0 && maxLen > limit {
 		return nil, fmt.Errorf("inference: a sequence of %d tokens exceeds the model's %d positions", maxLen, limit)
 	}
+	if o.Capture != nil { // all or nothing: checked before any group counts
+		var n int64
+		for _, s := range seqs {
+			n += int64(len(s))
+		}
+		if err := o.Capture.CheckRoom(n); err != nil {
+			return nil, err
+		}
+	}
 	S := bucket(maxLen, 8)
 	// With capture the step returns every FFN activation ([L, rows, S, N]
 	// float32): run the rows in groups that keep it under captureBytes.
@@ -64,9 +73,9 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 
 // captureBytes bounds the activations one capturing forward step returns.
 // They live on the Go heap next to the statistics they are counted into;
-// at 48 MiB the SmolLM2-135M shape's bench (111 MiB of histograms) kept
-// the heap at the app's memory limit and the collector ran without pause
-// (prefill −10 to −20 %); rows run in smaller groups instead.
+// at 48 MiB the SmolLM2-135M shape's bench (then 111 MiB of int64
+// histograms) kept the heap at the app's memory limit and the collector
+// ran without pause (prefill −10 to −20 %); rows run in smaller groups.
 const captureBytes = 24 << 20
 
 // forwardGroup runs one padded batch of Forward.

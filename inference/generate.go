@@ -53,6 +53,20 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 	if o.MaxTokens < 1 {
 		return nil, fmt.Errorf("inference: max tokens %d must be at least 1", o.MaxTokens)
 	}
+	if o.Capture != nil { // the most positions this call may count, checked before any is
+		var most int64
+		for _, p := range prompts {
+			if o.CaptureScope != hook.Generated {
+				most += int64(len(p))
+			}
+			if o.CaptureScope != hook.Prompt {
+				most += int64(o.MaxTokens)
+			}
+		}
+		if err := o.Capture.CheckRoom(most); err != nil {
+			return nil, err
+		}
+	}
 	limit := o.Context
 	if limit <= 0 {
 		limit = m.Config.MaxPositions

@@ -228,6 +228,9 @@ func loadSlot(be compute.Backend, src weightSource, slot []string, mode string) 
 				}
 			}
 			if !finite {
+				if _, ok := flat.([]uint16); ok && !allBF16 {
+					return fmt.Errorf("tensor %q holds NaN or Inf, or values beyond bfloat16's range (rounding to bfloat16, --weights bf16)", name)
+				}
 				return fmt.Errorf("tensor %q holds NaN or Inf", name)
 			}
 			off += sizes[i]
