@@ -258,20 +258,27 @@ func loadSlot(be compute.Backend, src weightSource, slot []string, mode string) 
 		}
 		return wt, wt.ToDevice(be, 0)
 	}
-	wt, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dt, dims...))
+	// A new shared buffer, filled in place and then wrapped: the backend's
+	// fresh buffer needs no zeroing first (tensors.FromShapeForBackend
+	// clears it, a second pass over every byte of the weights).
+	buf, flat, err := be.NewSharedBuffer(0, shapes.Make(dt, dims...))
 	if err != nil {
 		return nil, fmt.Errorf("moving %q to the backend: %w", slot[0], err)
 	}
-	var ferr error
-	if asBF16 {
-		err = tensors.MutableFlatData(wt, func(flat []bfloat16.BFloat16) {
-			ferr = fill(unsafe.Slice((*uint16)(unsafe.SliceData(flat)), len(flat)))
-		})
-	} else {
-		err = tensors.MutableFlatData(wt, func(flat []float32) { ferr = fill(flat) })
+	switch f := flat.(type) {
+	case []bfloat16.BFloat16:
+		err = fill(unsafe.Slice((*uint16)(unsafe.SliceData(f)), len(f)))
+	case []float32:
+		err = fill(f)
+	default:
+		err = fmt.Errorf("moving %q to the backend: buffer of %T", slot[0], flat)
 	}
-	if err = errors.Join(err, ferr); err != nil {
-		_ = wt.FinalizeAll()
+	var wt *tensors.Tensor
+	if err == nil {
+		wt, err = tensors.FromBuffer(buf)
+	}
+	if err != nil {
+		_ = buf.Finalize()
 		return nil, err
 	}
 	return wt, nil
