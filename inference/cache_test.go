@@ -78,3 +78,20 @@ func TestCacheWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestLengthBucket: compiled lengths cover the sequence, stay within its
+// power of two (so a generation's cache, a power of two past the prompt,
+// holds the padded prompt) and come in the documented steps.
+func TestLengthBucket(t *testing.T) {
+	for n, want := range map[int]int{1: 8, 8: 8, 9: 16, 16: 16, 17: 32, 40: 48, 48: 48, 49: 64, 250: 256, 256: 256,
+		257: 320, 1000: 1024, 1024: 1024, 1025: 2048} {
+		if got := lengthBucket(n); got != want {
+			t.Errorf("lengthBucket(%d) = %d, want %d", n, got, want)
+		}
+	}
+	for n := 1; n <= 5000; n++ {
+		if b := lengthBucket(n); b < n || b > bucket(n, 8) {
+			t.Fatalf("lengthBucket(%d) = %d, outside [%d, %d]", n, b, n, bucket(n, 8))
+		}
+	}
+}

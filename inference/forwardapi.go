@@ -48,7 +48,7 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 			return nil, err
 		}
 	}
-	S := bucket(maxLen, 8)
+	S := lengthBucket(maxLen)
 	// With capture the step returns every FFN activation ([L, rows, S, N]
 	// float32): run the rows in groups that keep it under captureBytes.
 	group := len(seqs)

@@ -75,7 +75,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 		return nil, fmt.Errorf("inference: %d prompt + %d new tokens exceed the context of %d positions", maxPrompt, o.MaxTokens, limit)
 	}
 	B := len(prompts)
-	S := bucket(maxPrompt, 8)
+	S := lengthBucket(maxPrompt)
 	T := bucket(maxPrompt+o.MaxTokens, 16)
 	bt := m.newBatch(B, T)
 	defer bt.free()
