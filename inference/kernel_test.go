@@ -237,6 +237,9 @@ func TestBroadcastBinaryKernel(t *testing.T) {
 		{{2, 3, 4}, {1, 1, 4}}, {{2, 3, 4}, {2, 3, 1}}, {{2, 1, 4}, {1, 3, 1}},
 		{{4, 1, 1, 5, 7}, {4, 3, 2, 1, 7}}, {{1, 9, 1, 64}, {1, 1, 1, 64}}, {{1, 3}, {2, 1}},
 		{{3, 1, 2, 1}, {1, 4, 1, 5}}, {{5, 1}, {5, 6}}, {{2, 3, 1, 1}, {2, 3, 1, 1}},
+		// Runs of 16 or more with ragged tails (the AVX2 runs): same shapes,
+		// one operand constant over each run, a one-element operand.
+		{{23}, {23}}, {{1, 576}, {1, 576}}, {{3, 37}, {3, 1}}, {{2, 1, 19}, {2, 5, 19}}, {{1}, {45}},
 		// Large enough (≥ 2¹⁵ elements) to be split over workers: by runs,
 		// and one run split anywhere (same shapes, a one-element operand).
 		{{64, 1, 600}, {1, 3, 600}}, {{301, 203}, {301, 203}}, {{301, 203}, {1, 1}}, {{2, 128, 1536}, {2, 128, 1}},

@@ -141,19 +141,15 @@ func binaryBroadcast[T gobackend.PODNumericConstraints](op binaryOpKind, lhs, rh
 // binaryParallelMin is the least output size split over the workers.
 const binaryParallelMin = 1 << 15
 
-// binaryParallelFloat32 computes a float32 Add, Sub, Mul or Div of at least
-// binaryParallelMin elements in chunks (whole runs) over the backend's
-// workers; it reports false, doing nothing, for other dtypes, smaller
-// outputs, a single worker or shapes binaryPlan does not handle. A
-// transformer's elementwise ops form a chain: run one at a time, each left
-// a core idle.
-func binaryParallelFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output *gobackend.Buffer) bool {
+// binaryFloat32 computes a float32 Add, Sub, Mul or Div by runs (see
+// binaryPlan; AVX2 vectors where binaryRunFloat32 has them), split over
+// the backend's workers from binaryParallelMin elements: a transformer's
+// elementwise ops form a chain, and run one at a time each left a core
+// idle. It reports false, doing nothing, for other dtypes and for shapes
+// binaryPlan does not handle.
+func binaryFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output *gobackend.Buffer) bool {
 	out, ok := output.Flat.([]float32)
-	if !ok || len(out) < binaryParallelMin || backend == nil || backend.Workers == nil || !backend.Workers.IsEnabled() {
-		return false
-	}
-	workers := backend.Workers.AdjustedMaxParallelism()
-	if workers <= 1 {
+	if !ok {
 		return false
 	}
 	l, okL := lhs.Flat.([]float32)
@@ -165,6 +161,10 @@ func binaryParallelFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs
 	if !ok {
 		return false
 	}
+	workers := 1
+	if len(out) >= binaryParallelMin && backend != nil && backend.Workers != nil && backend.Workers.IsEnabled() {
+		workers = backend.Workers.AdjustedMaxParallelism()
+	}
 	unit := 8 // one run: split anywhere (on 8-element boundaries)
 	if p.j < p.k {
 		unit = p.n
@@ -172,7 +172,8 @@ func binaryParallelFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs
 	units := len(out) / unit
 	chunks := min(workers, units)
 	if chunks <= 1 {
-		return false
+		binaryRange(&p, op, l, r, out, 0, len(out))
+		return true
 	}
 	ParallelChunks(backend, chunks, func(c int) {
 		e0, e1 := c*units/chunks*unit, (c+1)*units/chunks*unit
@@ -204,6 +205,9 @@ func ParallelChunks(backend *gobackend.Backend, n int, fn func(i int)) {
 // binaryRun sets out[i] = l[i·ls] op r[i·rs] for the run, with ls and rs
 // each 1 (contiguous) or 0 (one value).
 func binaryRun[T gobackend.PODNumericConstraints](op binaryOpKind, out, l, r []T, ls, rs int) {
+	if f, ok := any(out).([]float32); ok && binaryRunFloat32(op, f, any(l).([]float32), any(r).([]float32), ls, rs) {
+		return
+	}
 	n := len(out)
 	switch {
 	case ls == 1 && rs == 1:

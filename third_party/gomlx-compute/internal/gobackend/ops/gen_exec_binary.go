@@ -47,8 +47,8 @@ func execAdd(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
-	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
-	if binaryParallelFloat32(backend, binaryAdd, lhs, rhs, output) {
+	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
+	if binaryFloat32(backend, binaryAdd, lhs, rhs, output) {
 		return output, nil
 	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
@@ -193,8 +193,8 @@ func execMul(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
-	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
-	if binaryParallelFloat32(backend, binaryMul, lhs, rhs, output) {
+	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
+	if binaryFloat32(backend, binaryMul, lhs, rhs, output) {
 		return output, nil
 	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
@@ -335,8 +335,8 @@ func execSub(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
-	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
-	if binaryParallelFloat32(backend, binarySub, lhs, rhs, output) {
+	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
+	if binaryFloat32(backend, binarySub, lhs, rhs, output) {
 		return output, nil
 	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
@@ -500,8 +500,8 @@ func execDiv(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
-	// NPTI Studio patch: large float32 outputs split over the workers (binary_broadcast.go).
-	if binaryParallelFloat32(backend, binaryDiv, lhs, rhs, output) {
+	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
+	if binaryFloat32(backend, binaryDiv, lhs, rhs, output) {
 		return output, nil
 	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
