@@ -240,8 +240,11 @@ func updateCache(cache, x, write, slots *Node, rowWrites bool) *Node {
 		zero := ScalarZero(x.Graph(), dtypes.Int32)
 		for b := range B {
 			slot := Reshape(Slice(slots, AxisElem(b), AxisElem(0)))
-			cache = DynamicUpdateSlice(cache, SliceAxis(x, 0, AxisElem(b)),
-				[]*Node{Const(x.Graph(), int32(b)), zero, slot, zero})
+			xb := x // one row: the update is x itself, no copy
+			if B > 1 {
+				xb = SliceAxis(x, 0, AxisElem(b))
+			}
+			cache = DynamicUpdateSlice(cache, xb, []*Node{Const(x.Graph(), int32(b)), zero, slot, zero})
 		}
 		return cache
 	}
