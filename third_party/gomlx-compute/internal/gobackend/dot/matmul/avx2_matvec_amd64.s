@@ -275,7 +275,10 @@ pack16done:
 //
 // out[r] = x · float32(w[r*k : (r+1)*k]) for r < rows, w bfloat16; k must
 // be a multiple of 32. The same sums in the same order as avx2DotRows over
-// the widened rows.
+// the widened rows. A PREFETCHNTA 1 KiB ahead of the weight stream: a
+// decode step with bfloat16 weights ran ~8 % faster with it (13 of 15
+// alternating rounds; the graph's small ops between products found their
+// data in cache more often); in the float32 kernels it made decode slower.
 TEXT ·avx2DotRowsBF16(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
@@ -294,6 +297,7 @@ rowh1:
 	XORQ   AX, AX
 
 innerh1:
+	PREFETCHNTA 1024(DI)(AX*1)
 	BF16x8(0, Y4)
 	VFMADD231PS (SI)(AX*2), Y4, Y0
 	BF16x8(16, Y5)
@@ -350,6 +354,7 @@ rowh2:
 	XORQ   AX, AX
 
 innerh2:
+	PREFETCHNTA 1024(DI)(AX*1)
 	BF16x8(0, Y8)
 	BF16x8(16, Y9)
 	BF16x8(32, Y10)
