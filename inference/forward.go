@@ -277,22 +277,27 @@ func linear(x, w, b *Node) *Node {
 	return y
 }
 
-// ropeTables: positions [B, S] → cos, sin [B, S, 1, D] (rotate-half layout).
+// ropeTables: positions [B, S] → cos and the signed sin [B, S, 1, D]
+// (rotate-half layout): sin with its first half negated, so each layer's
+// rope needs no negation (see rope).
 func (m *Model) ropeTables(positions *Node) (cos, sin *Node) {
 	g := positions.Graph()
 	inv := Const(g, m.invFreq)                                                      // [D/2]
 	f := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), lead(inv, 3)) // [B, S, D/2]
 	emb := Concatenate([]*Node{f, f}, -1)                                           // [B, S, D]
-	return InsertAxes(Cos(emb), 2), InsertAxes(Sin(emb), 2)
+	s := Sin(f)
+	return InsertAxes(Cos(emb), 2), InsertAxes(Concatenate([]*Node{Neg(s), s}, -1), 2)
 }
 
-// rope rotates x [B, S, n, D] by the position tables [B, S, 1, D].
-func rope(x, cos, sin *Node) *Node {
+// rope rotates x [B, S, n, D] by the position tables [B, S, 1, D]:
+// x·cos + rotate_half(x)·sin, with rotate_half(x) = [−x₂, x₁] written as
+// [x₂, x₁]·[−sin₁, sin₂] (the same products: the sign is exact either way).
+func rope(x, cos, sinSigned *Node) *Node {
 	D := x.Shape().Dimensions[3]
 	x1 := SliceAxis(x, 3, AxisRange(0, D/2))
 	x2 := SliceAxis(x, 3, AxisRange(D/2, D))
-	rot := Concatenate([]*Node{Neg(x2), x1}, 3)
-	return Add(Mul(x, cos), Mul(rot, sin))
+	rot := Concatenate([]*Node{x2, x1}, 3)
+	return Add(Mul(x, cos), Mul(rot, sinSigned))
 }
 
 // lead reshapes x to rank r by adding leading axes of size 1.
