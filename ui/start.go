@@ -24,6 +24,7 @@ type startView struct {
 	content fyne.CanvasObject
 
 	card     *widget.Label
+	left     *container.Scroll // the column holding the card
 	cached   *fyne.Container
 	recent   *fyne.Container
 	progress *widget.ProgressBar
@@ -68,7 +69,8 @@ func newStartView(u *UI) *startView {
 		widget.NewRichTextFromMarkdown("## Continue"),
 		container.NewHBox(openSession, help),
 	)
-	v.content = container.NewPadded(container.NewGridWithColumns(2, container.NewVScroll(left), container.NewVScroll(right)))
+	v.left = container.NewVScroll(left)
+	v.content = container.NewPadded(container.NewGridWithColumns(2, v.left, container.NewVScroll(right)))
 	u.name(tabStart, "start.openSets", openSets)
 	u.name(tabStart, "start.openFolder", openFolder)
 	v.refreshLists()
@@ -119,10 +121,18 @@ func (v *startView) remember(path string) {
 	v.u.app.Preferences().SetStringList(prefRecent, list)
 }
 
+// setCard shows text in the model card and lays its column out again: the
+// wrapped card can change its line count, and the headings below it must
+// move with it (they overlapped a four-line card otherwise).
+func (v *startView) setCard(text string) {
+	v.card.SetText(text)
+	v.left.Refresh()
+}
+
 // load opens a model in the background and shows its card.
 func (v *startView) load(path string) {
 	v.u.setStatus("Loading model " + path + " …")
-	v.card.SetText("Loading " + path + " …")
+	v.setCard("Loading " + path + " …")
 	var info ModelInfo
 	v.u.goWork(func(ctx context.Context) error {
 		var err error
@@ -130,12 +140,12 @@ func (v *startView) load(path string) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			v.card.SetText("No model loaded.")
+			v.setCard("No model loaded.")
 			v.u.showError(fmt.Errorf("load %s: %w", path, err))
 			return
 		}
 		v.u.st.model = &info
-		v.card.SetText(modelCard(info))
+		v.setCard(modelCard(info))
 		v.remember(path)
 		v.refreshLists()
 		v.u.identify.modelChanged()
