@@ -49,16 +49,24 @@ func TestCacheWrites(t *testing.T) {
 		if rows[1] == nil {
 			rows = [][]int{rows[0], {}}
 		}
+		// The step runs the expected graph variant: compiled by it if new,
+		// and no other variant compiled (a later step of an already
+		// compiled variant compiles nothing).
+		wantV := variant{rowWrites: S > 1 && !st.oneHot}
+		m.mu.Lock()
+		_, had := m.execs[wantV]
+		before := len(m.execs)
+		m.mu.Unlock()
 		out, err := m.step(ctx, bt, stepIn{rows: rows, S: S})
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		wantV := variant{rowWrites: S > 1 && !st.oneHot}
 		m.mu.Lock()
-		_, compiled := m.execs[wantV]
+		_, has := m.execs[wantV]
+		grew := len(m.execs) - before
 		m.mu.Unlock()
-		if !compiled {
-			t.Fatalf("step %d did not run the %+v graph", i, wantV)
+		if !has || grew != map[bool]int{true: 0, false: 1}[had] {
+			t.Fatalf("step %d: the %+v graph compiled %v, %d new variants (it was compiled before: %v)", i, wantV, has, grew, had)
 		}
 		if st.compare == nil {
 			continue

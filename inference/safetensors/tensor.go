@@ -20,6 +20,15 @@ func (t *Tensor) checkLen() (int, error) {
 	return n, nil
 }
 
+// checkDst is checkLen for a destination of dstLen elements.
+func (t *Tensor) checkDst(dstLen int) (int, error) {
+	n, err := t.checkLen()
+	if err == nil && dstLen != n {
+		err = fmt.Errorf("safetensors: tensor %q has %d elements, destination %d", t.Name, n, dstLen)
+	}
+	return n, err
+}
+
 // Float32 converts an F32, F16, BF16 or F64 tensor to a new float32
 // slice. F16 and BF16 convert exactly; F64 rounds to nearest.
 func (t *Tensor) Float32() ([]float32, error) {
@@ -34,12 +43,9 @@ func (t *Tensor) Float32() ([]float32, error) {
 // ReadFloat32 converts the tensor as Float32 does into dst, which must
 // hold exactly its elements.
 func (t *Tensor) ReadFloat32(dst []float32) error {
-	n, err := t.checkLen()
+	_, err := t.checkDst(len(dst))
 	if err != nil {
 		return err
-	}
-	if len(dst) != n {
-		return fmt.Errorf("safetensors: tensor %q has %d elements, destination %d", t.Name, n, len(dst))
 	}
 	d := t.Data
 	switch t.DType {
@@ -65,27 +71,13 @@ func (t *Tensor) ReadFloat32(dst []float32) error {
 	return nil
 }
 
-// BF16 returns the tensor as bfloat16 bit patterns in a new slice (see
-// ReadBF16).
-func (t *Tensor) BF16() ([]uint16, error) {
-	n, err := t.checkLen()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]uint16, n)
-	return out, t.ReadBF16(out)
-}
-
 // ReadBF16 writes the tensor into dst as bfloat16 bit patterns: BF16
 // exactly, other float dtypes converted to float32 (as Float32) and
 // rounded to nearest even. dst must hold exactly its elements.
 func (t *Tensor) ReadBF16(dst []uint16) error {
-	n, err := t.checkLen()
+	n, err := t.checkDst(len(dst))
 	if err != nil {
 		return err
-	}
-	if len(dst) != n {
-		return fmt.Errorf("safetensors: tensor %q has %d elements, destination %d", t.Name, n, len(dst))
 	}
 	if t.DType == BF16 {
 		for i := range dst {
