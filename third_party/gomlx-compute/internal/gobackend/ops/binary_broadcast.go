@@ -1,16 +1,49 @@
 // Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
 //
-// NPTI Studio patch: broadcasting Add, Sub, Mul and Div by runs instead of
-// an index iterator per element. See ../../../NPTI-PATCHES.md.
+// NPTI Studio patch: float32 Add, Sub, Mul and Div by runs (broadcasting
+// ones too) instead of an index iterator per element, over the workers
+// when large. See ../../../NPTI-PATCHES.md.
 
 package ops
 
 import (
 	"sync/atomic"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
 )
+
+// The float32 executors of Add, Sub, Mul and Div (NPTI Studio patch),
+// registered above the generated ones (gen_exec_binary.go, left as
+// generated): binaryFloat32, else the generated float32 loops; other dtypes
+// go to the generated executors.
+func init() {
+	for _, e := range []struct {
+		op      compute.OpType
+		kind    binaryOpKind
+		exec    gobackend.NodeExecutor
+		generic func(lhs, rhs, output []float32, lhsShape, rhsShape, outputShape shapes.Shape)
+	}{
+		{compute.OpTypeAdd, binaryAdd, execAdd, execAddNumericGeneric[float32]},
+		{compute.OpTypeSub, binarySub, execSub, execSubNumericGeneric[float32]},
+		{compute.OpTypeMul, binaryMul, execMul, execMulNumericGeneric[float32]},
+		{compute.OpTypeDiv, binaryDiv, execDiv, execDivNumericGeneric[float32]},
+	} {
+		gobackend.SetNodeExecutor(e.op, gobackend.PriorityTyped, func(backend *gobackend.Backend, node *gobackend.Node,
+			inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+			if inputs[0].RawShape.DType != dtypes.Float32 {
+				return e.exec(backend, node, inputs, inputsOwned)
+			}
+			lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
+			if !binaryFloat32(backend, e.kind, lhs, rhs, output) {
+				e.generic(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape)
+			}
+			return output, nil
+		})
+	}
+}
 
 type binaryOpKind int8
 
@@ -21,7 +54,7 @@ const (
 	binaryDiv
 )
 
-// binaryBroadcastMaxRank bounds the ranks binaryBroadcast handles (its
+// binaryBroadcastMaxRank bounds the ranks binaryPlan handles (its
 // bookkeeping lives in fixed arrays, no allocation).
 const binaryBroadcastMaxRank = 8
 
@@ -120,22 +153,6 @@ func binaryRange[T gobackend.PODNumericConstraints](p *binaryPlan, op binaryOpKi
 			idx[a] = 0
 		}
 	}
-}
-
-// binaryBroadcast computes output = lhs op rhs where lhs and rhs broadcast to
-// outputShape, by runs (see binaryPlan). It reports false, doing nothing,
-// for shapes it does not handle.
-//
-// Output may alias an operand of the output's shape: every element is read
-// before its own index is written.
-func binaryBroadcast[T gobackend.PODNumericConstraints](op binaryOpKind, lhs, rhs, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) bool {
-	p, ok := newBinaryPlan(lhsShape, rhsShape, outputShape)
-	if !ok {
-		return false
-	}
-	binaryRange(&p, op, lhs, rhs, output, 0, len(output))
-	return true
 }
 
 // binaryParallelMin is the least output size split over the workers.

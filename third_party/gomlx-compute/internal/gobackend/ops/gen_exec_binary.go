@@ -47,10 +47,6 @@ func execAdd(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
-	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
-	if binaryFloat32(backend, binaryAdd, lhs, rhs, output) {
-		return output, nil
-	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -112,10 +108,7 @@ func execAddNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
-		if binaryBroadcast(binaryAdd, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
-			return
-		}
+		// Case 3: with broadcasting non-scalar tensors:
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] + rhs[indices.RHSFlatIdx]
@@ -193,10 +186,6 @@ func execMul(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
-	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
-	if binaryFloat32(backend, binaryMul, lhs, rhs, output) {
-		return output, nil
-	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -258,10 +247,7 @@ func execMulNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
-		if binaryBroadcast(binaryMul, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
-			return
-		}
+		// Case 3: with broadcasting non-scalar tensors:
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] * rhs[indices.RHSFlatIdx]
@@ -335,10 +321,6 @@ func execSub(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
-	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
-	if binaryFloat32(backend, binarySub, lhs, rhs, output) {
-		return output, nil
-	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -407,10 +389,7 @@ func execSubNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
-		if binaryBroadcast(binarySub, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
-			return
-		}
+		// Case 3: with broadcasting non-scalar tensors:
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] - rhs[indices.RHSFlatIdx]
@@ -500,10 +479,6 @@ func execDiv(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
-	// NPTI Studio patch: float32 by runs, AVX2, large outputs split over the workers (binary_broadcast.go).
-	if binaryFloat32(backend, binaryDiv, lhs, rhs, output) {
-		return output, nil
-	}
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
@@ -572,10 +547,7 @@ func execDivNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		}
 		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors (NPTI Studio patch: by runs, binary_broadcast.go):
-		if binaryBroadcast(binaryDiv, lhs, rhs, output, lhsShape, rhsShape, outputShape) {
-			return
-		}
+		// Case 3: with broadcasting non-scalar tensors:
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] / rhs[indices.RHSFlatIdx]
