@@ -203,7 +203,7 @@ func binaryFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output
 }
 
 // ParallelChunks runs fn(0), …, fn(n-1) on the calling goroutine and on
-// as many of the backend's workers as are free now (Pool.SaturateNow), and
+// as many of the backend's workers as are free now (Pool.Saturate), and
 // returns when all are done.
 func ParallelChunks(backend *gobackend.Backend, n int, fn func(i int)) {
 	var next atomic.Int64
@@ -216,7 +216,7 @@ func ParallelChunks(backend *gobackend.Backend, n int, fn func(i int)) {
 		work()
 		return
 	}
-	backend.Workers.SaturateNow(work)
+	backend.Workers.Saturate(work)
 }
 
 // binaryRun sets out[i] = l[i·ls] op r[i·rs] for the run, with ls and rs

@@ -136,52 +136,27 @@ func (w *Pool) StartIfAvailable(task func()) bool {
 	return true
 }
 
-// Saturate fans out as many workers as available, each running the given task.
-// It keeps spawning workers if more workers become available.
+// Saturate runs the given task on the calling goroutine and on as many
+// workers as are free now, up to AdjustedMaxParallelism in all.
 //
 // Each task is expected to keep doing work until there nothing else to be done.
-// As soon as any task finishes, it indicates there is no more need for more task, and it
-// immediately stops spawning new tasks.
 //
 // It returns when all started tasks have finished.
 func (w *Pool) Saturate(task func()) {
-	if w.maxParallelism == 0 {
-		task()
-		return
-	}
-
-	limit := w.maxParallelism
-	if limit < 0 {
-		limit = runtime.GOMAXPROCS(0)
-	}
-
+	// NPTI Studio patch: the task runs on the calling goroutine and on as
+	// many workers as are free now, up to AdjustedMaxParallelism in all;
+	// it never waits for a worker. The caller may itself be a worker (an op
+	// run by the parallel executor), and ops side by side, each waiting for
+	// a free worker while holding one, deadlocked prefill.
 	var wg sync.WaitGroup
-	var doneFanningOut atomic.Bool
-
-	w.mu.Lock()
-	started := 0
-
-	for !doneFanningOut.Load() {
-		// Check global limits and local limits (for unlimited pool)
-		if (w.IsUnlimited() && started >= limit) || (!w.IsUnlimited() && w.lockedIsFull()) {
-			w.cond.Wait()
-			// If we woke up because a task finished (signaled), we need to check if we are done.
-			if doneFanningOut.Load() {
-				w.cond.Signal() // Propagate signal to other potential waiters
-				break
-			}
-			continue
-		}
-
-		started++
+	for range w.AdjustedMaxParallelism() - 1 {
 		wg.Add(1)
-		w.lockedRunTaskInGoroutine(func() {
-			defer wg.Done()
-			task()
-			doneFanningOut.Store(true)
-		})
+		if !w.StartIfAvailable(func() { defer wg.Done(); task() }) {
+			wg.Done()
+			break
+		}
 	}
-	w.mu.Unlock()
+	task()
 	wg.Wait()
 }
 
@@ -199,23 +174,4 @@ func (w *Pool) WorkerIsAsleep() {
 // It returns the temporary number of extra available workers.
 func (w *Pool) WorkerRestarted() {
 	w.extraParallelism.Add(-1)
-}
-
-// SaturateNow runs task on the calling goroutine and on as many workers as
-// are free now, up to AdjustedMaxParallelism in all, and returns when all
-// are done. Like Saturate, each task is expected to keep taking work until
-// none is left. Unlike Saturate, it never waits for a worker: the caller may
-// itself be a worker (an op run by the parallel executor), and ops side by
-// side each waiting for a free worker can deadlock. NPTI Studio patch.
-func (w *Pool) SaturateNow(task func()) {
-	var wg sync.WaitGroup
-	for range w.AdjustedMaxParallelism() - 1 {
-		wg.Add(1)
-		if !w.StartIfAvailable(func() { defer wg.Done(); task() }) {
-			wg.Done()
-			break
-		}
-	}
-	task()
-	wg.Wait()
 }

@@ -111,7 +111,7 @@ func avx2LargeFloat32( //alt:f32
 	})
 
 	// 2. Saturate (fan-out workers) on workItems.
-	backend.Workers.SaturateNow(func() { // NPTI Studio patch: never waits for a worker (see SaturateNow)
+	backend.Workers.Saturate(func() {
 		packedLHSRef, packedLHS, ok := GetBuffer[float32](backend, params.LHSPanelCrossSize*params.PanelContractingSize) //alt:f32
 		//alt:bf16 packedLHSRef, packedLHS, ok := GetBuffer[bfloat16.BFloat16](backend, params.LHSPanelCrossSize*params.PanelContractingSize)
 		//alt:f16 packedLHSRef, packedLHS, ok := GetBuffer[float16.Float16](backend, params.LHSPanelCrossSize*params.PanelContractingSize)

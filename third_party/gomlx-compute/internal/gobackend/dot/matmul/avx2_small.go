@@ -66,7 +66,7 @@ func avx2SmallFloat32Parallel( //alt:f32
 	}
 	close(work)
 
-	backend.Workers.SaturateNow(func() { // NPTI Studio patch: never waits for a worker (see SaturateNow)
+	backend.Workers.Saturate(func() {
 		for chunk := range work {
 			if layout == dot.LayoutNonTransposed {
 				avx2SmallFloat32(lhs, rhs, chunk.batchIdx, chunk.batchCount, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:f32
