@@ -89,6 +89,23 @@ func fusedScaledDotProductAttentionFast(
 // otherwise why not.
 func sdpaFastApplies(q, k, v shapes.Shape, mask *shapes.Shape, layout compute.AttentionAxesLayout,
 	options *compute.ScaledDotProductAttentionConfig) string {
+	if options != nil {
+		switch {
+		case options.Causal:
+			return "no causal flag (fold it into the mask)"
+		case options.Bias != nil || options.QuerySeqLen != nil || options.KeyValueSeqLen != nil:
+			return "no bias or sequence lengths"
+		case options.QuantizedMatmuls:
+			return "no quantized matmuls"
+		}
+	}
+	return sdpaFastShapes(q, k, v, mask, layout)
+}
+
+// sdpaFastShapes is the part of sdpaFastApplies about the operands: the
+// builder decides with it, and the executor checks the same again on the
+// buffers it gets (falling back to the generic code, never failing).
+func sdpaFastShapes(q, k, v shapes.Shape, mask *shapes.Shape, layout compute.AttentionAxesLayout) string {
 	switch {
 	case !sdpaFastOK:
 		return "needs the SIMD build (GOEXPERIMENT=simd) on a CPU with AVX2 and FMA"
@@ -105,16 +122,6 @@ func sdpaFastApplies(q, k, v shapes.Shape, mask *shapes.Shape, layout compute.At
 		return "only head dimensions that are multiples of 32"
 	case k.Dimensions[2] < 8:
 		return "only 8 or more key/value positions"
-	}
-	if options != nil {
-		switch {
-		case options.Causal:
-			return "no causal flag (fold it into the mask)"
-		case options.Bias != nil || options.QuerySeqLen != nil || options.KeyValueSeqLen != nil:
-			return "no bias or sequence lengths"
-		case options.QuantizedMatmuls:
-			return "no quantized matmuls"
-		}
 	}
 	if mask != nil {
 		S, T := q.Dimensions[2], k.Dimensions[2]
@@ -358,8 +365,12 @@ func execFusedScaledDotProductAttention(backend *gobackend.Backend, node *goback
 		biasBatchStride, biasHeadStride = sdpaComputeMaskStrides(bias.RawShape.Dimensions)
 	}
 
-	if query.RawShape.DType == dtypes.Float32 && !data.causal && !data.hasBias && !data.hasSeqLens && sdpaFastOK &&
-		data.axesLayout == compute.AttentionAxesLayoutBHSD && (mask == nil || mask.RawShape.DType == dtypes.Float32) {
+	var maskShape *shapes.Shape
+	if mask != nil {
+		maskShape = &mask.RawShape
+	}
+	if !data.causal && !data.hasBias && !data.hasSeqLens &&
+		sdpaFastShapes(query.RawShape, key.RawShape, value.RawShape, maskShape, data.axesLayout) == "" {
 		qd, kd := query.RawShape.Dimensions, key.RawShape.Dimensions
 		var maskFlat []float32
 		if mask != nil {
