@@ -3,6 +3,9 @@ package inference
 import (
 	"runtime"
 	"testing"
+	"time"
+
+	"github.com/gomlx/compute/gobackend"
 )
 
 // TestWeightsOffHeap checks that on Linux the Go backend holds the weights
@@ -27,5 +30,33 @@ func TestWeightsOffHeap(t *testing.T) {
 	// The weights are usable: one greedy step runs.
 	if _, err := m.Generate(t.Context(), [][]int{{1, 2, 3}}, GenerateOptions{MaxTokens: 1, IgnoreEOS: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadAheadHints: between decode products the Go backend's idle worker
+// reads the weight matrix that came next last time (plain loads, which
+// would fault on unmapped memory). Decoding records those hints, and once
+// the model's weights are unmapped none is left.
+func TestReadAheadHints(t *testing.T) {
+	m, err := Synthesize("smollm2-135m", 1, Options{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Generate(t.Context(), [][]int{{1, 2, 3}}, GenerateOptions{MaxTokens: 3, IgnoreEOS: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The AVX2 build's team runs the decode products: at least one hint
+	// per weight matrix (4 per layer and the head).
+	if h := gobackend.PrefetchHints(); fastAttention && h < 4*m.Config.NumLayers+1 {
+		t.Fatalf("%d read-ahead hints after decoding, want ≥ %d", h, 4*m.Config.NumLayers+1)
+	}
+	m.Close()
+	m = nil
+	for deadline := time.Now().Add(20 * time.Second); gobackend.PrefetchHints() != 0 && time.Now().Before(deadline); {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if h := gobackend.PrefetchHints(); h != 0 {
+		t.Fatalf("%d read-ahead hints left after the weights were freed", h)
 	}
 }

@@ -48,3 +48,13 @@ func BF16WeightProducts() int64 { return dot.BF16Products.Load() }
 // Studio patch). Without them such products convert blocks of the weights
 // first, which is slower than float32 weights.
 func HasBF16Kernels() bool { return dot.ProductBF16 != nil }
+
+// PrefetchHints is how many "this weight matrix comes next" hints the
+// matrix-vector team holds for reading ahead between products (NPTI Studio
+// patch; diagnostics). They are dropped whenever weights are unmapped.
+func PrefetchHints() int {
+	if gobackend.PrefetchHints == nil {
+		return 0
+	}
+	return gobackend.PrefetchHints()
+}

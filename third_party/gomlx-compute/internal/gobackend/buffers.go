@@ -17,6 +17,17 @@ import (
 	"github.com/pkg/errors"
 )
 
+// NPTI Studio patch: hooks of the matrix-vector team's reading ahead (see
+// dot/matmul's mvPrefetch), set by that package where it has the team.
+var (
+	// BeforeUnmap runs before memory of an off-heap buffer is unmapped:
+	// it drops every address the team might read ahead and waits until no
+	// read-ahead is running.
+	BeforeUnmap func()
+	// PrefetchHints reports how many read-ahead hints the team holds.
+	PrefetchHints func() int
+)
+
 // ErrBackendAlreadyFinalized is returned when attempting to register or initialize a backend that already exists.
 var ErrBackendAlreadyFinalized = stderrors.New("backend already exists")
 

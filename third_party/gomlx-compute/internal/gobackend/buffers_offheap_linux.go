@@ -50,6 +50,11 @@ func (b *Backend) newOffHeapBuffer(shape shapes.Shape) *Buffer {
 	_ = syscall.Madvise(data, madvHugePage)
 	buf := &Buffer{RawBytes: data, RawBackend: b, InUse: true, isUserFed: true, RawShape: shape.Clone()}
 	buf.recast(shape.DType, shape.Size())
-	runtime.AddCleanup(buf, func(m []byte) { _ = syscall.Munmap(m) }, mem)
+	runtime.AddCleanup(buf, func(m []byte) {
+		if BeforeUnmap != nil {
+			BeforeUnmap()
+		}
+		_ = syscall.Munmap(m)
+	}, mem)
 	return buf
 }

@@ -446,3 +446,22 @@ packh16:
 packh16done:
 	VZEROUPPER
 	RET
+
+// func avx2TouchLines(p uintptr, lines int)
+//
+// Loads one word of each of lines cache lines from p (into the caches;
+// see mvPrefetch).
+TEXT ·avx2TouchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ lines+8(FP), CX
+	TESTQ CX, CX
+	JLE   touchdone
+
+touchloop:
+	MOVQ (SI), AX
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  touchloop
+
+touchdone:
+	RET
