@@ -39,7 +39,10 @@ func BinOf(a float32) int {
 	}
 	// Bin b covers (edges[b], edges[b+1]]; find the smallest j >= 2 with
 	// a <= edges[j], starting from the arithmetic guess.
-	j := int(math.Ceil(float64(a)/BinWidth)) + 1
+	// (A float32 product and truncation: the loops below correct the
+	// guess either way, and this avoids a division and math.Ceil per call:
+	// capture bins every activation.)
+	j := int(a*(1/BinWidth)) + 2
 	j = max(2, min(j, Bins-1))
 	for j > 2 && a <= binEdges[j-1] {
 		j--

@@ -1,6 +1,9 @@
 package hook
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestBinOf(t *testing.T) {
 	cases := []struct {
@@ -65,4 +68,50 @@ func TestStatsAdd(t *testing.T) {
 	if err := NewStats(2, 3, false).CheckRoom(1 << 40); err != nil {
 		t.Fatalf("without histograms there is no limit: %v", err)
 	}
+}
+
+// binOfLinear is the definition of BinOf by linear search over the edges.
+func binOfLinear(a float32) int {
+	if !(a > 0) {
+		return 0
+	}
+	e := BinEdges()
+	for j := 2; j < Bins; j++ {
+		if a <= e[j] {
+			return j - 1
+		}
+	}
+	return Bins - 1
+}
+
+// TestBinOfEdges: BinOf's arithmetic guess and correction agree with the
+// linear search at, just below and just above every edge, and on a dense
+// sweep of (0, 3.1].
+func TestBinOfEdges(t *testing.T) {
+	var vals []float32
+	for _, e := range BinEdges()[1:Bins] {
+		vals = append(vals, e, math.Nextafter32(e, -1), math.Nextafter32(e, 2), math.Nextafter32(math.Nextafter32(e, 2), 2))
+	}
+	for i := 1; i <= 310000; i++ {
+		vals = append(vals, float32(i)*1e-5)
+	}
+	for _, a := range vals {
+		if got, want := BinOf(a), binOfLinear(a); got != want {
+			t.Fatalf("BinOf(%v) = %d, the edges say %d", a, got, want)
+		}
+	}
+}
+
+func BenchmarkBinOf(b *testing.B) {
+	vals := make([]float32, 4096)
+	for i := range vals {
+		vals[i] = float32(i%400)*0.0077 - 0.5
+	}
+	s := 0
+	for b.Loop() {
+		for _, a := range vals {
+			s += BinOf(a)
+		}
+	}
+	_ = s
 }
