@@ -88,6 +88,7 @@ type mvJob struct {
 	// unknown), valid while mvTeam.epoch is still epoch (see mvForget).
 	prefetch mvSpan
 	epoch    int64
+	reader   atomic.Bool // a helper has taken the reading ahead (one does)
 }
 
 // mvSpan is a product's rhs: its address, as a plain number (no reference:
@@ -101,13 +102,14 @@ type mvSpan struct {
 // a decode step's gaps between products let it read a few hundred KiB.
 const mvPrefetchMax = 4 << 20
 
-// mvPrefetch: once a job is done, an idle helper reads the rhs that came
+// mvPrefetch: once a job is done, one idle helper reads the rhs that came
 // next last time into its caches, 4 KiB at a time, until the next job
 // comes. A decode step runs the same products in the same order every
 // step, and between them the caller runs the small ops (norms, RoPE,
 // attention) that leave the memory bus idle; what the helper reads then,
-// the next product finds in the cache (a bfloat16 decode step −4–5 %:
-// alternating runs faster in 7 of 8). It reads with plain loads: prefetch
+// the next product finds in the cache (a bfloat16 decode step −2–4 %:
+// faster in 7 of 10 and 7 of 8 alternating rounds; within the noise of
+// whole bench runs). It reads with plain loads: prefetch
 // instructions are dropped when the memory queues are full, and had no
 // effect. Loads can fault on unmapped memory, so the hints are dropped
 // before any off-heap buffer is unmapped (mvForget, under mvTeam.pf), and
@@ -202,7 +204,7 @@ func mvHelper() {
 		seen = mvTeam.gen.Load()
 		if j := mvTeam.job.Load(); j != nil {
 			j.run()
-			if j.prefetch.bytes > 0 {
+			if j.prefetch.bytes > 0 && j.reader.CompareAndSwap(false, true) {
 				mvPrefetch(j, seen)
 			}
 		}
