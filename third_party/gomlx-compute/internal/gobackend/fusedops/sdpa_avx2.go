@@ -10,6 +10,7 @@ package fusedops
 import (
 	"math"
 	"simd/archsimd"
+	"sync"
 	"unsafe"
 
 	"github.com/gomlx/compute/internal/gobackend"
@@ -64,10 +65,11 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 		}
 	}
 	if maxWorkers <= 1 || work < sdpaFastMinWork {
-		sc := make([]float32, T+8)
+		sc := sdpaScratch(T)
 		for u := range units {
-			doRows(u, 0, rowsPerUnit, sc)
+			doRows(u, 0, rowsPerUnit, *sc)
 		}
+		sdpaScratchPool.Put(sc)
 		return
 	}
 	perUnit := max(1, (2*maxWorkers+units-1)/units) // about 2 chunks per worker
@@ -75,8 +77,24 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 	chunksPerUnit := (rowsPerUnit + step - 1) / step
 	ops.ParallelChunks(backend, units*chunksPerUnit, func(c int) {
 		u, r0 := c/chunksPerUnit, (c%chunksPerUnit)*step
-		doRows(u, r0, min(r0+step, rowsPerUnit), make([]float32, T+8))
+		sc := sdpaScratch(T)
+		doRows(u, r0, min(r0+step, rowsPerUnit), *sc)
+		sdpaScratchPool.Put(sc)
 	})
+}
+
+// sdpaScratchPool holds the score rows of sdpaFloat32AVX2 (T+8 floats;
+// decode runs it once per layer and step).
+var sdpaScratchPool sync.Pool
+
+// sdpaScratch returns a pooled score row of at least T+8 floats.
+func sdpaScratch(T int) *[]float32 {
+	if sc, ok := sdpaScratchPool.Get().(*[]float32); ok && cap(*sc) >= T+8 {
+		*sc = (*sc)[:T+8]
+		return sc
+	}
+	sc := make([]float32, T+8)
+	return &sc
 }
 
 // sdpaRowAVX2 computes one query row's attention output; sc is scratch of
