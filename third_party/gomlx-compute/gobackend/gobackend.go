@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
+	"github.com/gomlx/compute/internal/gobackend/fusedops"
 
 	// Registers all the ops.
 	_ "github.com/gomlx/compute/internal/gobackend/defaultpkgs"
@@ -58,3 +59,9 @@ func PrefetchHints() int {
 	}
 	return gobackend.PrefetchHints()
 }
+
+// RMSNormsFused counts the RMS norms (x·rsqrt(mean(x²)+ε)·w, nine graph
+// ops) that compilation fused into one op with the same results (NPTI
+// Studio patch; diagnostics). GOMLX_GO_NO_RMSNORM_FUSION=1 turns the
+// fusion off for graphs compiled afterwards.
+func RMSNormsFused() int64 { return fusedops.RMSNormsFused.Load() }

@@ -71,6 +71,9 @@ func FusedLayerNorm(f *gobackend.Function, x compute.Value, axes []int, epsilon 
 // execFusedLayerNorm implements layer normalization.
 // For each sample: y = (x - mean) / sqrt(var + epsilon) * gamma + beta
 func execFusedLayerNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, _ []bool) (*gobackend.Buffer, error) {
+	if d, ok := node.Data.(*rmsNormData); ok { // NPTI Studio patch: see rmsnorm.go.
+		return execRMSNorm(backend, node, inputs, d)
+	}
 	data := node.Data.(*nodeFusedLayerNorm)
 	input := inputs[0]
 	output, err := backend.GetBuffer(node.Shape)
