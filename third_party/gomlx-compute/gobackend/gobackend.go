@@ -62,6 +62,11 @@ func PrefetchHints() int {
 
 // RMSNormsFused counts the RMS norms (x·rsqrt(mean(x²)+ε)·w, nine graph
 // ops) that compilation fused into one op with the same results (NPTI
-// Studio patch; diagnostics). GOMLX_GO_NO_RMSNORM_FUSION=1 turns the
-// fusion off for graphs compiled afterwards.
+// Studio patch; diagnostics). GOMLX_GO_NO_FUSION=1 turns the fusion passes
+// off for graphs compiled afterwards.
 func RMSNormsFused() int64 { return fusedops.RMSNormsFused.Load() }
+
+// SwiGLUsFused counts the SwiGLUs over a joined gate+up product (five
+// graph ops) that compilation fused into one op with the same results
+// (NPTI Studio patch; diagnostics; see RMSNormsFused).
+func SwiGLUsFused() int64 { return fusedops.SwiGLUsFused.Load() }

@@ -71,8 +71,8 @@ func FusedLayerNorm(f *gobackend.Function, x compute.Value, axes []int, epsilon 
 // execFusedLayerNorm implements layer normalization.
 // For each sample: y = (x - mean) / sqrt(var + epsilon) * gamma + beta
 func execFusedLayerNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, _ []bool) (*gobackend.Buffer, error) {
-	if d, ok := node.Data.(*rmsNormData); ok { // NPTI Studio patch: see rmsnorm.go.
-		return execRMSNorm(backend, node, inputs, d)
+	if k, ok := node.Data.(passFused); ok { // NPTI Studio patch: see rmsnorm.go.
+		return k.exec(backend, node, inputs)
 	}
 	data := node.Data.(*nodeFusedLayerNorm)
 	input := inputs[0]

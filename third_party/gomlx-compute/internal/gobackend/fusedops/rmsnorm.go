@@ -30,13 +30,33 @@ import (
 // x·r then ·w): the results are bit for bit those of the nine ops, whose
 // intermediate nodes, now unused, are not executed.
 //
-// compute has no RMS-norm op type (adding one means regenerating its
-// enumer tables), so the fused node takes the LayerNorm op type with its
-// own node data, and the LayerNorm executor hands such nodes to execRMSNorm.
+// compute has no op types for these fusions (adding one means regenerating
+// its enumer tables), so a fused node takes the LayerNorm op type with its
+// own node data, a passFused, and the LayerNorm executor hands such nodes
+// to it.
+
+// passFused is the node data of an op fused by a pass of this package.
+type passFused interface {
+	exec(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer) (*gobackend.Buffer, error)
+}
+
+// fusionOff reports whether GOMLX_GO_NO_FUSION turns the passes off.
+func fusionOff() bool { return os.Getenv("GOMLX_GO_NO_FUSION") != "" }
+
+// fuse turns n into a fused node over inputs.
+func fuse(n *gobackend.Node, data passFused, inputs ...*gobackend.Node) {
+	n.OpType = compute.OpTypeFusedLayerNorm
+	n.Inputs = inputs
+	n.Data = data
+}
 
 // rmsNormData marks a fused RMS-norm node: out = x·rsqrt(Σx²·scale + eps)·w.
 type rmsNormData struct {
 	scale, eps float32
+}
+
+func (d *rmsNormData) exec(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer) (*gobackend.Buffer, error) {
+	return execRMSNorm(backend, node, inputs, d)
 }
 
 // RMSNormsFused counts the RMS norms the pass fused (diagnostics, tests).
@@ -53,15 +73,13 @@ func (rmsNormFusion) Name() string { return "RMSNormFusion" }
 // Apply rewrites every matching final Mul in place; its new inputs (x and
 // w) come before it, so the order of the nodes stays topological.
 func (rmsNormFusion) Apply(b *gobackend.Builder) (bool, error) {
-	if os.Getenv("GOMLX_GO_NO_RMSNORM_FUSION") != "" {
+	if fusionOff() {
 		return false, nil
 	}
 	for _, f := range b.Functions {
 		for _, n := range f.Nodes {
 			if x, w, d, ok := matchRMSNorm(n); ok {
-				n.OpType = compute.OpTypeFusedLayerNorm
-				n.Inputs = []*gobackend.Node{x, w}
-				n.Data = d
+				fuse(n, d, x, w)
 				RMSNormsFused.Add(1)
 			}
 		}

@@ -1,0 +1,96 @@
+package inference
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/gobackend"
+
+	"github.com/npti-studio/npti/inference/hook"
+)
+
+// TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops
+// and each SwiGLU's five into one op, and the reference models (trained
+// and random norm weights) compute bit for bit what they compute without
+// the fusions: teacher-forced log-probs (batched rows: the parallel path;
+// one short row), greedy continuations with and without the hook, and the
+// FFN statistics of the decode steps.
+func TestFusionPasses(t *testing.T) {
+	for _, name := range []string{"persona-tiny", "tiny-random-qwen2"} {
+		t.Run(name, func(t *testing.T) { testFusionPasses(t, filepath.Join(sharedDir(t), "models", name)) })
+	}
+}
+
+func testFusionPasses(t *testing.T, dir string) {
+	type result struct {
+		logProbs [][]float64
+		tokens   [][]int
+		stats    *hook.Stats
+		fused    int64 // RMS norms fused
+		swiglus  int64
+		norms    int64
+	}
+	run := func() result {
+		m, err := Load(dir, Options{Backend: "go"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		before, beforeS := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused()
+		seqs := randomSeqs(m, 4, 96)
+		lp, err := m.Forward(t.Context(), seqs, ForwardOptions{LogProbs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One short row: the fused kernels' single-chunk path.
+		short, err := m.Forward(t.Context(), [][]int{seqs[2][:8]}, ForwardOptions{LogProbs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp = append(lp, short...)
+		st := hook.NewStats(m.Layers(), m.Neurons(), true)
+		toks, err := m.Generate(t.Context(), [][]int{seqs[0][:9], seqs[1][:5]}, GenerateOptions{
+			MaxTokens: 12, IgnoreEOS: true, Capture: st, CaptureScope: hook.Generated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plainToks, err := m.Generate(t.Context(), [][]int{seqs[2][:7]}, GenerateOptions{MaxTokens: 12, IgnoreEOS: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, plainToks...)
+		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, int64(2*m.Config.NumLayers + 1)}
+	}
+	fused := run()
+	// Each compiled graph has 2 norms a layer and the final one.
+	if norms := fused.norms; fused.fused < 2*norms || fused.fused%norms != 0 {
+		t.Fatalf("%d RMS norms fused over the graphs compiled, want a multiple of %d for at least 2 graphs", fused.fused, norms)
+	}
+	// The SwiGLU of every layer in the graphs without the hook (the
+	// log-probs' and the prompt's); the capturing decode steps keep theirs.
+	if layers := (fused.norms - 1) / 2; fused.swiglus < 2*layers || fused.swiglus%layers != 0 {
+		t.Fatalf("%d SwiGLUs fused, want a multiple of %d for at least 2 graphs", fused.swiglus, layers)
+	}
+	t.Setenv("GOMLX_GO_NO_FUSION", "1")
+	plain := run()
+	if plain.fused != 0 || plain.swiglus != 0 {
+		t.Fatalf("%d RMS norms and %d SwiGLUs fused with the passes turned off", plain.fused, plain.swiglus)
+	}
+	for i := range fused.logProbs {
+		for j, a := range fused.logProbs[i] {
+			if b := plain.logProbs[i][j]; math.Float64bits(a) != math.Float64bits(b) {
+				t.Fatalf("log-prob [%d][%d]: fused %v, unfused %v", i, j, a, b)
+			}
+		}
+	}
+	for i := range fused.tokens {
+		if !slices.Equal(fused.tokens[i], plain.tokens[i]) {
+			t.Fatalf("row %d: fused generated %v, unfused %v", i, fused.tokens[i], plain.tokens[i])
+		}
+	}
+	if !slices.Equal(fused.stats.Active, plain.stats.Active) || !slices.Equal(fused.stats.Hist, plain.stats.Hist) {
+		t.Fatal("decode-step FFN statistics differ with the fusion")
+	}
+}
