@@ -11,8 +11,8 @@ import (
 	"github.com/npti-studio/npti/inference/hook"
 )
 
-// TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops
-// and each SwiGLU's five into one op, and the reference models (trained
+// TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops,
+// each SwiGLU's five and each RoPE's six into one op, and the reference models (trained
 // and random norm weights) compute bit for bit what they compute without
 // the fusions: teacher-forced log-probs (batched rows: the parallel path;
 // one short row), greedy continuations with and without the hook, and the
@@ -30,6 +30,7 @@ func testFusionPasses(t *testing.T, dir string) {
 		stats    *hook.Stats
 		fused    int64 // RMS norms fused
 		swiglus  int64
+		ropes    int64
 		norms    int64
 	}
 	run := func() result {
@@ -38,7 +39,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		before, beforeS := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused()
+		before, beforeS, beforeR := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused(), gobackend.RoPEsFused()
 		seqs := randomSeqs(m, 4, 96)
 		lp, err := m.Forward(t.Context(), seqs, ForwardOptions{LogProbs: true})
 		if err != nil {
@@ -61,7 +62,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		toks = append(toks, plainToks...)
-		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, int64(2*m.Config.NumLayers + 1)}
+		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, int64(2*m.Config.NumLayers + 1)}
 	}
 	fused := run()
 	// Each compiled graph has 2 norms a layer and the final one.
@@ -73,10 +74,14 @@ func testFusionPasses(t *testing.T, dir string) {
 	if layers := (fused.norms - 1) / 2; fused.swiglus < 2*layers || fused.swiglus%layers != 0 {
 		t.Fatalf("%d SwiGLUs fused, want a multiple of %d for at least 2 graphs", fused.swiglus, layers)
 	}
+	// One RoPE a layer (queries and keys rotate together) in every graph.
+	if layers := (fused.norms - 1) / 2; fused.ropes < 3*layers || fused.ropes%layers != 0 {
+		t.Fatalf("%d RoPEs fused, want a multiple of %d for at least 3 graphs", fused.ropes, layers)
+	}
 	t.Setenv("GOMLX_GO_NO_FUSION", "1")
 	plain := run()
-	if plain.fused != 0 || plain.swiglus != 0 {
-		t.Fatalf("%d RMS norms and %d SwiGLUs fused with the passes turned off", plain.fused, plain.swiglus)
+	if plain.fused != 0 || plain.swiglus != 0 || plain.ropes != 0 {
+		t.Fatalf("%d RMS norms, %d SwiGLUs and %d RoPEs fused with the passes turned off", plain.fused, plain.swiglus, plain.ropes)
 	}
 	for i := range fused.logProbs {
 		for j, a := range fused.logProbs[i] {

@@ -70,3 +70,8 @@ func RMSNormsFused() int64 { return fusedops.RMSNormsFused.Load() }
 // graph ops) that compilation fused into one op with the same results
 // (NPTI Studio patch; diagnostics; see RMSNormsFused).
 func SwiGLUsFused() int64 { return fusedops.SwiGLUsFused.Load() }
+
+// RoPEsFused counts the rotary embeddings (rotate-half layout, six graph
+// ops) that compilation fused into one op with the same results (NPTI
+// Studio patch; diagnostics; see RMSNormsFused).
+func RoPEsFused() int64 { return fusedops.RoPEsFused.Load() }
