@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // TestWeightsOffHeap checks that on Linux the Go backend holds the weights
@@ -58,5 +60,42 @@ func TestReadAheadHints(t *testing.T) {
 	}
 	if h := gobackend.PrefetchHints(); h != 0 {
 		t.Fatalf("%d read-ahead hints left after the weights were freed", h)
+	}
+}
+
+// TestReadAheadOnlyOffHeap: products whose weights live on the Go heap
+// (shared buffers under 256 KiB) record no read-ahead hints: only off-heap
+// weights are unmapped after the hints are dropped.
+func TestReadAheadOnlyOffHeap(t *testing.T) {
+	be, err := newBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := graph.NewExec(be, func(x, w *graph.Node) *graph.Node { return linear(x, w, nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows, in = 96, 576 // 216 KiB: the team's size, on the heap
+	ws := make([]*tensors.Tensor, 2)
+	for i := range ws {
+		w := make([]float32, rows*in)
+		for j := range w {
+			w[j] = float32((i+j)%5) * 0.1
+		}
+		ws[i] = tensors.FromFlatDataAndDimensions(w, rows, in)
+	}
+	x := tensors.FromFlatDataAndDimensions(make([]float32, in), 1, in)
+	before := gobackend.PrefetchHints()
+	for range 3 {
+		for _, w := range ws {
+			r, err := e.Call(x, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = r[0].FinalizeAll()
+		}
+	}
+	if after := gobackend.PrefetchHints(); after != before {
+		t.Fatalf("read-ahead hints went from %d to %d over products with Go-heap weights", before, after)
 	}
 }

@@ -28,6 +28,38 @@ var (
 	PrefetchHints func() int
 )
 
+// offHeapSpans maps the data start of each live off-heap buffer to its
+// size (NPTI Studio patch): the only memory the team reads ahead, since it
+// is unmapped only after BeforeUnmap (Go heap pages may be unmapped, e.g.
+// under GODEBUG=harddecommit=1, without notice).
+var offHeapSpans struct {
+	sync.Mutex
+	m map[uintptr]int
+}
+
+// OffHeapBytes returns the size of the live off-heap buffer whose data
+// starts at addr, or 0 if there is none.
+func OffHeapBytes(addr uintptr) int {
+	offHeapSpans.Lock()
+	defer offHeapSpans.Unlock()
+	return offHeapSpans.m[addr]
+}
+
+func registerOffHeap(addr uintptr, n int) {
+	offHeapSpans.Lock()
+	defer offHeapSpans.Unlock()
+	if offHeapSpans.m == nil {
+		offHeapSpans.m = make(map[uintptr]int)
+	}
+	offHeapSpans.m[addr] = n
+}
+
+func unregisterOffHeap(addr uintptr) {
+	offHeapSpans.Lock()
+	defer offHeapSpans.Unlock()
+	delete(offHeapSpans.m, addr)
+}
+
 // ErrBackendAlreadyFinalized is returned when attempting to register or initialize a backend that already exists.
 var ErrBackendAlreadyFinalized = stderrors.New("backend already exists")
 

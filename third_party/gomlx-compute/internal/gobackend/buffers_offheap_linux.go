@@ -50,9 +50,12 @@ func (b *Backend) newOffHeapBuffer(shape shapes.Shape) *Buffer {
 	_ = syscall.Madvise(data, madvHugePage)
 	buf := &Buffer{RawBytes: data, RawBackend: b, InUse: true, isUserFed: true, RawShape: shape.Clone()}
 	buf.recast(shape.DType, shape.Size())
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	registerOffHeap(start, size)
 	runtime.AddCleanup(buf, func(m []byte) {
+		unregisterOffHeap(start) // no new read-ahead hint for it
 		if BeforeUnmap != nil {
-			BeforeUnmap()
+			BeforeUnmap() // nor any left, nor a read-ahead running
 		}
 		_ = syscall.Munmap(m)
 	}, mem)

@@ -43,6 +43,18 @@ type passFused interface {
 // fusionOff reports whether GOMLX_GO_NO_FUSION turns the passes off.
 func fusionOff() bool { return os.Getenv("GOMLX_GO_NO_FUSION") != "" }
 
+// fusable reports whether a pass may rewrite f: closures and named
+// functions were compiled (use counts, schedule) when they returned, before
+// the passes run, so only functions not compiled yet (main) are rewritten.
+func fusable(f *gobackend.Function) bool { return f.Compiled == nil }
+
+// staticFloat32 reports whether n is a float32 value of static shape with
+// a non-empty last axis (the fused kernels index rows by that size).
+func staticFloat32(n *gobackend.Node) bool {
+	r := n.Shape.Rank()
+	return n.Shape.DType == dtypes.Float32 && r >= 1 && !n.Shape.IsDynamic() && n.Shape.Dimensions[r-1] > 0
+}
+
 // fuse turns n into a fused node over inputs.
 func fuse(n *gobackend.Node, data passFused, inputs ...*gobackend.Node) {
 	n.OpType = compute.OpTypeFusedLayerNorm
@@ -77,6 +89,9 @@ func (rmsNormFusion) Apply(b *gobackend.Builder) (bool, error) {
 		return false, nil
 	}
 	for _, f := range b.Functions {
+		if !fusable(f) {
+			continue
+		}
 		for _, n := range f.Nodes {
 			if x, w, d, ok := matchRMSNorm(n); ok {
 				fuse(n, d, x, w)
@@ -90,7 +105,7 @@ func (rmsNormFusion) Apply(b *gobackend.Builder) (bool, error) {
 // matchRMSNorm reports whether n is the final Mul of an RMS norm, and
 // returns its x, w (rank 1) and constants.
 func matchRMSNorm(n *gobackend.Node) (x, w *gobackend.Node, d *rmsNormData, ok bool) {
-	if n.OpType != compute.OpTypeMul || n.Shape.DType != dtypes.Float32 || len(n.Inputs) != 2 || n.Shape.Rank() < 1 {
+	if n.OpType != compute.OpTypeMul || !staticFloat32(n) || len(n.Inputs) != 2 {
 		return
 	}
 	rank := n.Shape.Rank()
@@ -98,7 +113,7 @@ func matchRMSNorm(n *gobackend.Node) (x, w *gobackend.Node, d *rmsNormData, ok b
 	for side := range 2 {
 		y, wr := n.Inputs[side], n.Inputs[1-side]
 		// wr = Reshape(w [H]) to [1, ..., 1, H].
-		if wr.OpType != compute.OpTypeReshape || wr.Shape.Rank() != rank || wr.Shape.Size() != H ||
+		if wr.OpType != compute.OpTypeReshape || wr.Shape.IsDynamic() || wr.Shape.Rank() != rank || wr.Shape.Size() != H ||
 			wr.Shape.Dimensions[rank-1] != H || wr.Inputs[0].Shape.Rank() != 1 {
 			continue
 		}
@@ -108,7 +123,7 @@ func matchRMSNorm(n *gobackend.Node) (x, w *gobackend.Node, d *rmsNormData, ok b
 		}
 		for ySide := range 2 {
 			xx, r := y.Inputs[ySide], y.Inputs[1-ySide]
-			if !xx.Shape.Equal(n.Shape) || r.OpType != compute.OpTypeRsqrt || r.Shape.Rank() != rank ||
+			if !xx.Shape.Equal(n.Shape) || r.OpType != compute.OpTypeRsqrt || r.Shape.IsDynamic() || r.Shape.Rank() != rank ||
 				r.Shape.Dimensions[rank-1] != 1 || r.Shape.Size()*H != n.Shape.Size() {
 				continue
 			}

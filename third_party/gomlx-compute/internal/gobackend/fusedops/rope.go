@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/ops"
 )
@@ -39,6 +38,9 @@ func (ropeFusion) Apply(b *gobackend.Builder) (bool, error) {
 		return false, nil
 	}
 	for _, f := range b.Functions {
+		if !fusable(f) {
+			continue
+		}
 		for _, n := range f.Nodes {
 			if x, cos, sin, ok := matchRoPE(n); ok {
 				fuse(n, ropeData{}, x, cos, sin)
@@ -52,7 +54,7 @@ func (ropeFusion) Apply(b *gobackend.Builder) (bool, error) {
 // matchRoPE reports whether n is the final Add of a RoPE, and returns its
 // operand and tables.
 func matchRoPE(n *gobackend.Node) (x, cos, sin *gobackend.Node, ok bool) {
-	if n.OpType != compute.OpTypeAdd || n.Shape.DType != dtypes.Float32 || n.Shape.Rank() != 4 || len(n.Inputs) != 2 {
+	if n.OpType != compute.OpTypeAdd || !staticFloat32(n) || n.Shape.Rank() != 4 || len(n.Inputs) != 2 {
 		return
 	}
 	D := n.Shape.Dimensions[3]
@@ -89,7 +91,7 @@ func matchRoPE(n *gobackend.Node) (x, cos, sin *gobackend.Node, ok bool) {
 
 // ropeTable: t is float32 [B or 1, S or 1, 1, D] for out [B, S, n, D].
 func ropeTable(t, out *gobackend.Node) bool {
-	if t.Shape.DType != dtypes.Float32 || t.Shape.Rank() != 4 {
+	if !staticFloat32(t) || t.Shape.Rank() != 4 {
 		return false
 	}
 	td, od := t.Shape.Dimensions, out.Shape.Dimensions

@@ -42,6 +42,9 @@ func (swiGLUFusion) Apply(b *gobackend.Builder) (bool, error) {
 		return false, nil
 	}
 	for _, f := range b.Functions {
+		if !fusable(f) {
+			continue
+		}
 		// A fused node drops its activation (g·σ(g)) input: only where
 		// nothing else reads it.
 		users := make(map[*gobackend.Node]int)
@@ -71,7 +74,7 @@ func (swiGLUFusion) Apply(b *gobackend.Builder) (bool, error) {
 // matchSwiGLU reports whether n is the final Mul of a SwiGLU whose
 // activation has no other user, and returns gu.
 func matchSwiGLU(n *gobackend.Node, users map[*gobackend.Node]int) (gu *gobackend.Node, ok bool) {
-	if n.OpType != compute.OpTypeMul || n.Shape.DType != dtypes.Float32 || len(n.Inputs) != 2 || n.Shape.Rank() < 1 {
+	if n.OpType != compute.OpTypeMul || !staticFloat32(n) || len(n.Inputs) != 2 {
 		return nil, false
 	}
 	for side := range 2 {

@@ -111,10 +111,11 @@ const mvPrefetchMax = 4 << 20
 // faster in 7 of 10 and 7 of 8 alternating rounds; within the noise of
 // whole bench runs). It reads with plain loads: prefetch
 // instructions are dropped when the memory queues are full, and had no
-// effect. Loads can fault on unmapped memory, so the hints are dropped
-// before any off-heap buffer is unmapped (mvForget, under mvTeam.pf), and
-// a job's hint is used only in the epoch it was taken in. Go heap memory is
-// never unmapped.
+// effect. Loads can fault on unmapped memory, so only off-heap buffers
+// (the weights; gobackend.OffHeapBytes) are hinted, the hints are dropped
+// before any of them is unmapped (mvForget, under mvTeam.pf), and a job's
+// hint is used only in the epoch it was taken in. (Go heap pages can be
+// unmapped without notice, e.g. under GODEBUG=harddecommit=1.)
 func mvPrefetch(j *mvJob, seen int64) {
 	for spins := 0; j.done.Load() < j.tiles && mvTeam.gen.Load() == seen; spins++ {
 		if spins%64 == 63 {
@@ -218,12 +219,14 @@ func mvHelper() {
 func mvTeamRun(helpers, numTiles int, rhs mvSpan, fn func(tile int)) {
 	j := &mvJob{tiles: int64(numTiles), fn: fn}
 	if helpers > 0 {
+		// Only off-heap buffers (model weights) are read ahead.
+		offHeap := gobackend.OffHeapBytes(rhs.addr) >= rhs.bytes
 		mvTeam.mu.Lock()
 		if mvTeam.wake == nil {
 			mvTeam.wake = make(chan struct{}, 64)
 			mvTeam.after = make(map[uintptr]mvSpan)
 		}
-		if mvTeam.last != 0 && len(mvTeam.after) < 1<<16 {
+		if mvTeam.last != 0 && offHeap && len(mvTeam.after) < 1<<16 {
 			mvTeam.after[mvTeam.last] = rhs
 		}
 		mvTeam.last = rhs.addr
