@@ -254,7 +254,10 @@ func updateCache(cache, x, write, slots *Node, rowWrites bool) *Node {
 	return Add(Mul(cache, keep), placed)
 }
 
-// rmsNorm: x [..., H] · rsqrt(mean(x²) + eps) · w [H], in float32.
+// rmsNorm: x [..., H] · rsqrt(mean(x²) + eps) · w [H], in float32. The Go
+// backend fuses these ops into one with the same bits, as it does rope's
+// and the FFN's SwiGLU where the hook does not read the activation
+// (third_party/gomlx-compute/NPTI-PATCHES.md, row 28): keep their form.
 func rmsNorm(x, w *Node, eps float64) *Node {
 	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
 	return Mul(Mul(x, Rsqrt(Add(ms, ConstAs(ms, eps)))), lead(w, x.Rank()))
@@ -263,14 +266,23 @@ func rmsNorm(x, w *Node, eps float64) *Node {
 // linear: x [..., in] times w [out, in] (the HF layout) plus b [out]. A
 // bfloat16 w is converted to float32 in the graph; the Go backend reads
 // the bfloat16 values directly in the product instead (no float32 copy).
+// Ranks 2 and 3 contract x's last axis in place (two fewer reshape ops
+// per product than flattening; the same kernels and bits).
 func linear(x, w, b *Node) *Node {
 	dims := x.Shape().Dimensions
 	out, in := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
 	if w.DType() != dtypes.Float32 {
 		w = ConvertDType(w, dtypes.Float32)
 	}
-	y := Dot(Reshape(x, x.Shape().Size()/in, in), w).Einsum("mi,oi->mo")
-	y = Reshape(y, append(append([]int{}, dims[:len(dims)-1]...), out)...)
+	var y *Node
+	switch len(dims) {
+	case 2, 3: // contract x's last axis directly: no reshapes around the product
+		lead := "bs"[:len(dims)-1]
+		y = Dot(x, w).Einsum(lead + "i,oi->" + lead + "o")
+	default:
+		y = Dot(Reshape(x, x.Shape().Size()/in, in), w).Einsum("mi,oi->mo")
+		y = Reshape(y, append(append([]int{}, dims[:len(dims)-1]...), out)...)
+	}
 	if b != nil {
 		y = Add(y, lead(b, y.Rank()))
 	}
