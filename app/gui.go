@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -31,8 +30,8 @@ func guiOptions(args []string, stderr io.Writer) (ui.Options, inference.Options,
 	if fs.NArg() > 0 {
 		return o, *load, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if !slices.Contains(inference.WeightModes, load.Weights) {
-		return o, *load, fmt.Errorf("--weights %q: want one of %v", load.Weights, inference.WeightModes)
+	if err := inference.CheckWeights(load.Weights); err != nil {
+		return o, *load, fmt.Errorf("--%w", err)
 	}
 	o.DebugLayout = os.Getenv("NPTI_DEBUG_LAYOUT") == "1"
 	return o, *load, nil

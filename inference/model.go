@@ -47,6 +47,15 @@ type Options struct {
 // WeightModes are the values Options.Weights accepts.
 var WeightModes = []string{"auto", "f32", "bf16"}
 
+// CheckWeights reports whether mode is one of WeightModes ("" counts as
+// auto), so a front end can refuse a bad value before it loads anything.
+func CheckWeights(mode string) error {
+	if mode != "" && !slices.Contains(WeightModes, mode) {
+		return fmt.Errorf("weights %q: want one of %v", mode, WeightModes)
+	}
+	return nil
+}
+
 // Model is a loaded decoder: immutable config, weights on the backend, and
 // the compiled step graphs (one Exec per variant, cached per shape bucket).
 // A Model is safe for concurrent use.
@@ -141,8 +150,8 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 	if mode == "" {
 		mode = "auto"
 	}
-	if !slices.Contains(WeightModes, mode) {
-		return nil, fmt.Errorf("weights %q: want one of %v", opts.Weights, WeightModes)
+	if err := CheckWeights(mode); err != nil {
+		return nil, err
 	}
 	be, err := newBackend(opts.Backend)
 	if err != nil {
