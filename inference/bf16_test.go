@@ -29,7 +29,7 @@ import (
 // directly, never a float32 copy of them.
 func TestDotBF16Kernels(t *testing.T) {
 	be := testBackend(t)
-	goBackend := strings.HasPrefix(be.Name(), "go")
+	goBackend := isGoBackend(be.Name())
 	cases := []struct{ B, N, M, K int }{
 		{1, 1, 1, 32}, {1, 1, 7, 13}, {1, 1, 49152 / 8, 576}, {2, 1, 768, 576}, {1, 2, 1536, 576},
 		{1, 2, 33, 80}, {1, 3, 301, 64}, {1, 4, 1000, 1536}, {3, 5, 129, 96},
@@ -124,7 +124,7 @@ func TestBF16Weights(t *testing.T) {
 		defer auto.Close()
 		// "auto" keeps a BF16 checkpoint as bfloat16 where products read it
 		// directly (the Go backend's AVX2 kernels), else widens it.
-		if want := map[bool]string{true: "bf16", false: "f32"}[strings.HasPrefix(auto.BackendName(), "Go") && gobackend.HasBF16Kernels()]; auto.WeightDType() != want {
+		if want := map[bool]string{true: "bf16", false: "f32"}[isGoBackend(auto.BackendName()) && gobackend.HasBF16Kernels()]; auto.WeightDType() != want {
 			t.Errorf("auto holds the BF16 checkpoint as %s, want %s", auto.WeightDType(), want)
 		}
 		f32 := loadModelOpts(t, "models/tiny-random-qwen2", Options{Weights: "f32"})
@@ -144,11 +144,11 @@ func TestBF16Weights(t *testing.T) {
 		}
 		before := gobackend.BF16WeightProducts()
 		a := logProbs(bf, seqs)
-		if strings.HasPrefix(bf.BackendName(), "go") && gobackend.BF16WeightProducts() == before {
+		if isGoBackend(bf.BackendName()) && gobackend.BF16WeightProducts() == before {
 			t.Error("no product read the bfloat16 weights directly")
 		}
 		tol := 1e-4
-		if strings.HasPrefix(bf.BackendName(), "Go") && fastAttention {
+		if isGoBackend(bf.BackendName()) && fastAttention {
 			tol = 0 // the AVX2 kernels: the float32 sums bit for bit
 		}
 		same("bf16 vs f32 weights", a, logProbs(f32, seqs), tol)

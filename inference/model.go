@@ -47,6 +47,11 @@ type Options struct {
 // WeightModes are the values Options.Weights accepts.
 var WeightModes = []string{"auto", "f32", "bf16"}
 
+// isGoBackend reports whether a backend name (compute.Backend.Name, e.g.
+// "Go Backend") is GoMLX's pure-Go backend, whose patched kernels the
+// bfloat16 path and its checks rely on.
+func isGoBackend(name string) bool { return strings.HasPrefix(name, "Go") }
+
 // CheckWeights reports whether mode is one of WeightModes ("" counts as
 // auto), so a front end can refuse a bad value before it loads anything.
 func CheckWeights(mode string) error {
@@ -168,7 +173,7 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m.invFreq = ropeInvFreq(m.Config)
-	if mode == "auto" && !(strings.HasPrefix(be.Name(), "Go") && gobackend.HasBF16Kernels()) {
+	if mode == "auto" && !(isGoBackend(be.Name()) && gobackend.HasBF16Kernels()) {
 		mode = "f32" // bfloat16 products would convert the weights at every call
 	}
 	for _, slot := range m.weightSlots() {
