@@ -173,8 +173,10 @@ func TestCLIBenchContract(t *testing.T) {
 	if s, _ := r["backend"].(string); s == "" {
 		t.Errorf("bench backend = %v", r["backend"])
 	}
-	if r["weights"] != "f32" || !(r["decode_peak_rss_mb"].(float64) <= r["peak_rss_mb"].(float64)) {
-		t.Errorf("bench weights %v, decode peak %v of peak %v", r["weights"], r["decode_peak_rss_mb"], r["peak_rss_mb"])
+	// (decode_peak_rss_mb ≤ peak_rss_mb holds by construction: both read
+	// the process's high-water mark, decode first.)
+	if r["weights"] != "f32" {
+		t.Errorf("bench weights %v, want f32 (auto, for a float32 model)", r["weights"])
 	}
 	// The same synthetic model held as bfloat16: half the bytes of its
 	// matrices (the norms stay float32).

@@ -33,7 +33,7 @@ func modelFlags(fs *flag.FlagSet) (model *string, opts *inference.Options) {
 func runtimeFlags(fs *flag.FlagSet) *inference.Options {
 	var o inference.Options
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
-	fs.StringVar(&o.Weights, "weights", "auto", "how weight matrices are held: auto (bf16 for BF16 checkpoints, else f32), f32, or bf16 (rounds float32 checkpoints; half the memory)")
+	fs.StringVar(&o.Weights, "weights", "auto", "how weight matrices are held: auto (bf16 for BF16 checkpoints where the Go backend has its AVX2 bf16 kernels, else f32), f32, or bf16 (rounds float32 checkpoints; half the memory)")
 	return &o
 }
 

@@ -131,6 +131,12 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 			}
 		}
 	}
+	if v.capture && in.stats != nil {
+		// Before anything runs: the statistics, cache and batch stay whole.
+		if err := in.stats.CheckRoom(out.tokens); err != nil {
+			return stepOut{}, err
+		}
+	}
 	args := []any{
 		tensors.FromFlatDataAndDimensions(tokens, B, S),
 		tensors.FromFlatDataAndDimensions(positions, B, S),
@@ -201,14 +207,7 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		out.logits[i] = flat[i*V : (i+1)*V]
 	}
 	if v.capture {
-		acts := res[lay.outActs : lay.outActs+L]
-		if in.stats != nil {
-			if err := in.stats.CheckRoom(out.tokens); err != nil { // nothing counted: the statistics stay whole
-				accumulate(nil, 0, nil, acts)
-				return stepOut{}, err
-			}
-		}
-		accumulate(in.stats, out.tokens, count, acts)
+		accumulate(in.stats, out.tokens, count, res[lay.outActs:lay.outActs+L])
 	}
 	return out, nil
 }

@@ -24,12 +24,20 @@ fi
 
 log=out/compare.jsonl
 : >"$log"
+# record WHAT CMD...: runs CMD (a failure stops the script, with its
+# stderr shown) and appends its JSON result to the log.
+record() {
+	local what=$1 res
+	shift
+	res=$("$@")
+	echo "{\"round\": $r, \"what\": \"$what\", \"result\": $res}" >>"$log"
+}
 for r in $(seq "$rounds"); do
 	for w in f32 bf16; do
-		echo "{\"round\": $r, \"what\": \"npti-$w\", \"result\": $(./bin/npti bench --shape smollm2-135m --runs 3 --weights "$w" --json 2>/dev/null)}" >>"$log"
+		record "npti-$w" ./bin/npti bench --shape smollm2-135m --runs 3 --weights "$w" --json
 	done
-	echo "{\"round\": $r, \"what\": \"cloop\", \"result\": $(OMP_NUM_THREADS=2 out/cloop 64)}" >>"$log"
-	echo "{\"round\": $r, \"what\": \"torch\", \"result\": $(/usr/bin/python3 scripts/bench/torch_prefill.py --threads 2)}" >>"$log"
+	OMP_NUM_THREADS=2 record cloop out/cloop 64
+	record torch /usr/bin/python3 scripts/bench/torch_prefill.py --threads 2
 	echo "round $r of $rounds done" >&2
 done
 
