@@ -243,6 +243,9 @@ func TestBroadcastBinaryKernel(t *testing.T) {
 		// Large enough (≥ 2¹⁵ elements) to be split over workers: by runs,
 		// and one run split anywhere (same shapes, a one-element operand).
 		{{64, 1, 600}, {1, 3, 600}}, {{301, 203}, {301, 203}}, {{301, 203}, {1, 1}}, {{2, 128, 1536}, {2, 128, 1}},
+		// Beyond the runs' rank limit (8): the generated executors, with a
+		// scalar on either side.
+		{{2, 1, 2, 1, 2, 1, 2, 1, 3}, {1, 2, 1, 2, 1, 2, 1, 2, 3}}, {{}, {2, 1, 2, 1, 2, 1, 2, 1, 3}}, {{2, 1, 2, 1, 2, 1, 2, 1, 3}, {}},
 	}
 	ops := []struct {
 		name string
@@ -260,10 +263,16 @@ func TestBroadcastBinaryKernel(t *testing.T) {
 			if swap {
 				ld, rd = rd, ld
 			}
-			out := make([]int, len(ld))
+			out := make([]int, max(len(ld), len(rd))) // a scalar has no dims
 			size := 1
 			for i := range out {
-				out[i] = max(ld[i], rd[i])
+				out[i] = 1
+				if len(ld) > 0 {
+					out[i] = ld[i]
+				}
+				if len(rd) > 0 {
+					out[i] = max(out[i], rd[i])
+				}
 				size *= out[i]
 			}
 			fill := func(dims []int) []float32 {

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
+	"github.com/pkg/errors"
 )
 
 // The float32 executors of Add, Sub, Mul and Div (NPTI Studio patch),
@@ -21,24 +22,26 @@ import (
 // go to the generated executors.
 func init() {
 	for _, e := range []struct {
-		op      compute.OpType
-		kind    binaryOpKind
-		exec    gobackend.NodeExecutor
-		generic func(lhs, rhs, output []float32, lhsShape, rhsShape, outputShape shapes.Shape)
+		op   compute.OpType
+		kind binaryOpKind
+		exec gobackend.NodeExecutor
 	}{
-		{compute.OpTypeAdd, binaryAdd, execAdd, execAddNumericGeneric[float32]},
-		{compute.OpTypeSub, binarySub, execSub, execSubNumericGeneric[float32]},
-		{compute.OpTypeMul, binaryMul, execMul, execMulNumericGeneric[float32]},
-		{compute.OpTypeDiv, binaryDiv, execDiv, execDivNumericGeneric[float32]},
+		{compute.OpTypeAdd, binaryAdd, execAdd},
+		{compute.OpTypeSub, binarySub, execSub},
+		{compute.OpTypeMul, binaryMul, execMul},
+		{compute.OpTypeDiv, binaryDiv, execDiv},
 	} {
 		gobackend.SetNodeExecutor(e.op, gobackend.PriorityTyped, func(backend *gobackend.Backend, node *gobackend.Node,
 			inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
-			if inputs[0].RawShape.DType != dtypes.Float32 {
+			// Shapes binaryPlan does not take (rank > 8, a scalar of
+			// another rank) go to the generated executor, which also
+			// moves a scalar lhs to the rhs side.
+			if _, ok := newBinaryPlan(inputs[0].RawShape, inputs[1].RawShape, node.Shape); !ok || inputs[0].RawShape.DType != dtypes.Float32 {
 				return e.exec(backend, node, inputs, inputsOwned)
 			}
 			lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
 			if !binaryFloat32(backend, e.kind, lhs, rhs, output) {
-				e.generic(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape)
+				return nil, errors.Errorf("%s: float32 operands %s, %s not handled by runs", node.OpType, lhs.RawShape, rhs.RawShape)
 			}
 			return output, nil
 		})
