@@ -79,8 +79,9 @@ func avx2LargeFloat32( //alt:f32
 			if rhsBF16 != nil {                  //alt:f32
 				batchRHSBF16 = rhsBF16[rhsFlatIdx : rhsFlatIdx+rhsBatchStride] //alt:f32
 			} else { //alt:f32
-				batchRHS = rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
+				batchRHS = rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride] //alt:f32
 			} //alt:f32
+			//alt:bf16|f16|f64 batchRHS := rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
 			batchOutput := output[outputFlatIdx : outputFlatIdx+outputBatchStride]
 			avx2LargeMatrixSliceFloat32( //alt:f32
 				//alt:bf16 avx2LargeMatrixSliceBFloat16(
@@ -142,8 +143,9 @@ func avx2LargeFloat32( //alt:f32
 				if rhsBF16 != nil {                  //alt:f32
 					batchRhsBF16 = rhsBF16[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride] //alt:f32
 				} else { //alt:f32
-					batchRhs = rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
+					batchRhs = rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride] //alt:f32
 				} //alt:f32
+				//alt:bf16|f16|f64 batchRhs := rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
 				batchOutput := output[batchIdx*outputBatchStride : (batchIdx+1)*outputBatchStride]
 				avx2LargeMatrixSliceFloat32( //alt:f32
 					//alt:bf16 avx2LargeMatrixSliceBFloat16(

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"unsafe"
 
+	//alt:f32 "github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
 	"github.com/pkg/errors"
@@ -30,6 +31,7 @@ func avx2LargeFloat16( //alt:f16
 	backend *gobackend.Backend,
 	layout dot.Layout,
 	//alt:f32 lhs, rhs []float32,
+	//alt:f32 rhsBF16 []bfloat16.BFloat16, // NPTI Studio patch: used instead of rhs (LayoutTransposed) when not nil
 	//alt:bf16  lhs, rhs []bfloat16.BFloat16,
 	lhs, rhs []float16.Float16, //alt:f16
 	//alt:f64  lhs, rhs []float64,
@@ -77,7 +79,14 @@ func avx2LargeFloat16( //alt:f16
 		outputFlatIdx := 0
 		for range batchSize {
 			batchLHS := lhs[lhsFlatIdx : lhsFlatIdx+lhsBatchStride]
-			batchRHS := rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
+			//alt:f32 var batchRHS []float32
+			//alt:f32 var batchRHSBF16 []bfloat16.BFloat16
+			//alt:f32 if rhsBF16 != nil {
+			//alt:f32 batchRHSBF16 = rhsBF16[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
+			//alt:f32 } else {
+			//alt:f32 batchRHS = rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride]
+			//alt:f32 }
+			batchRHS := rhs[rhsFlatIdx : rhsFlatIdx+rhsBatchStride] //alt:bf16|f16|f64
 			batchOutput := output[outputFlatIdx : outputFlatIdx+outputBatchStride]
 			//alt:f32 avx2LargeMatrixSliceFloat32(
 			//alt:bf16  avx2LargeMatrixSliceBFloat16(
@@ -85,6 +94,7 @@ func avx2LargeFloat16( //alt:f16
 				//alt:f64  avx2LargeMatrixSliceFloat64(
 				layout,
 				batchLHS, batchRHS, batchOutput,
+				//alt:f32 batchRHSBF16,
 				lhsCrossSize, rhsCrossSize, contractingSize,
 				0, lhsCrossSize, 0, rhsCrossSize,
 				params,
@@ -133,7 +143,14 @@ func avx2LargeFloat16( //alt:f16
 		for item := range workChan {
 			for batchIdx := item.batchStart; batchIdx < item.batchEnd; batchIdx++ {
 				batchLhs := lhs[batchIdx*lhsBatchStride : (batchIdx+1)*lhsBatchStride]
-				batchRhs := rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
+				//alt:f32 var batchRhs []float32
+				//alt:f32 var batchRhsBF16 []bfloat16.BFloat16
+				//alt:f32 if rhsBF16 != nil {
+				//alt:f32 batchRhsBF16 = rhsBF16[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
+				//alt:f32 } else {
+				//alt:f32 batchRhs = rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
+				//alt:f32 }
+				batchRhs := rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride] //alt:bf16|f16|f64
 				batchOutput := output[batchIdx*outputBatchStride : (batchIdx+1)*outputBatchStride]
 				//alt:f32 avx2LargeMatrixSliceFloat32(
 				//alt:bf16  avx2LargeMatrixSliceBFloat16(
@@ -141,6 +158,7 @@ func avx2LargeFloat16( //alt:f16
 					//alt:f64  avx2LargeMatrixSliceFloat64(
 					layout,
 					batchLhs, batchRhs, batchOutput,
+					//alt:f32 batchRhsBF16,
 					lhsCrossSize, rhsCrossSize, contractingSize,
 					item.lhsRowStart, item.lhsRowEnd, item.rhsColStart, item.rhsColEnd,
 					params,
@@ -165,6 +183,7 @@ func avx2LargeMatrixSliceFloat16( //alt:f16
 	//alt:f64  func avx2LargeMatrixSliceFloat64(
 	layout dot.Layout,
 	//alt:f32 lhsMatrix, rhsMatrix []float32, outputMatrix []float32,
+	//alt:f32 rhsMatrixBF16 []bfloat16.BFloat16,
 	//alt:bf16  lhsMatrix, rhsMatrix []bfloat16.BFloat16, outputMatrix []float32,
 	lhsMatrix, rhsMatrix []float16.Float16, outputMatrix []float32, //alt:f16
 	//alt:f64  lhsMatrix, rhsMatrix []float64, outputMatrix []float64,
@@ -196,8 +215,17 @@ func avx2LargeMatrixSliceFloat16( //alt:f16
 				avx2PackRHSNonTransposed(rhsMatrix, packedRHS, contractingPanelIdx, rhsPanelColIdx, rhsCrossSize, contractingPanelWidth, rhsPanelWidth, params.RHSL1KernelCols)
 			} else {
 				// For LayoutTransposed, the rhs has the same layout as the lhs, so we use packLHS instead.
+				// NPTI Studio patch: 16-row strips packed by AVX2 8×8 transposes.
+				//alt:f32 if rhsMatrixBF16 != nil {
+				//alt:f32 avx2PackRHSTransposedBF16(rhsMatrixBF16, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize,
+				//alt:f32 rhsPanelWidth, contractingPanelWidth)
+				//alt:f32 } else if params.RHSL1KernelCols == 16 {
+				//alt:f32 avx2PackRHSTransposedFloat32(rhsMatrix, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize,
+				//alt:f32 rhsPanelWidth, contractingPanelWidth)
+				//alt:f32 } else {
 				unsafePackLHS(rhsMatrix, packedRHS, rhsPanelColIdx, contractingPanelIdx, contractingSize,
 					rhsPanelWidth, contractingPanelWidth, params.RHSL1KernelCols)
+				//alt:f32 }
 			}
 
 			// Loop 3 (ic): Tiling LHS cross axis (M), i.e. the output rows.
@@ -253,6 +281,19 @@ func avx2LargeKernelFloat16( //alt:f16
 		runtime.KeepAlive(packedOutput)
 	}()
 	_ = lhsPanelRows // Not needed.
+
+	// NPTI Studio patch: the same tiles through the assembly micro-kernel
+	// (avx2_matvec_amd64.s), about twice as fast as the loop below.
+	//alt:f32 if len(packedLHS) >= contractingLen*((lhsActiveRows+3)&^3) && len(packedRHS) >= contractingLen*((rhsActiveCols+15)&^15) &&
+	//alt:f32 len(packedOutput) >= ((lhsActiveRows+3)&^3-1)*rhsPanelCols+(rhsActiveCols+15)&^15 {
+	//alt:f32 for lhsRowIdx := 0; lhsRowIdx < lhsActiveRows; lhsRowIdx += 4 {
+	//alt:f32 for rhsColIdx := 0; rhsColIdx < rhsActiveCols; rhsColIdx += 16 {
+	//alt:f32 avx2Kernel4x16(&packedLHS[lhsRowIdx*contractingLen], &packedRHS[rhsColIdx*contractingLen],
+	//alt:f32 &packedOutput[lhsRowIdx*rhsPanelCols+rhsColIdx], rhsPanelCols, contractingLen)
+	//alt:f32 }
+	//alt:f32 }
+	//alt:f32 return
+	//alt:f32 }
 
 	// BCE hints
 	_ = packedLHS[contractingLen*lhsActiveRows-1]
