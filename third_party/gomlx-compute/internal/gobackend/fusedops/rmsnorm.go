@@ -55,11 +55,33 @@ func staticFloat32(n *gobackend.Node) bool {
 	return n.Shape.DType == dtypes.Float32 && r >= 1 && !n.Shape.IsDynamic() && n.Shape.Dimensions[r-1] > 0
 }
 
-// fuse turns n into a fused node over inputs.
-func fuse(n *gobackend.Node, data passFused, inputs ...*gobackend.Node) {
-	n.OpType = compute.OpTypeFusedLayerNorm
-	n.Inputs = inputs
-	n.Data = data
+// matcher reports whether a node is the final node of a pattern, and the
+// fused node's data and inputs.
+type matcher func(n *gobackend.Node) (passFused, []*gobackend.Node, bool)
+
+// runPass turns every match in the functions a pass may rewrite into a
+// fused node (the final node, rewritten in place: its new inputs come
+// before it, so the order stays topological), counting them. newMatcher
+// is called once per function.
+func runPass(b *gobackend.Builder, count *atomic.Int64, newMatcher func(f *gobackend.Function) matcher) (bool, error) {
+	if fusionOff() {
+		return false, nil
+	}
+	for _, f := range b.Functions {
+		if !fusable(f) {
+			continue
+		}
+		match := newMatcher(f)
+		for _, n := range f.Nodes {
+			if data, inputs, ok := match(n); ok {
+				n.OpType = compute.OpTypeFusedLayerNorm
+				n.Inputs = inputs
+				n.Data = data
+				count.Add(1)
+			}
+		}
+	}
+	return false, nil
 }
 
 // rmsNormData marks a fused RMS-norm node: out = x·rsqrt(Σx²·scale + eps)·w.
@@ -82,24 +104,13 @@ type rmsNormFusion struct{}
 
 func (rmsNormFusion) Name() string { return "RMSNormFusion" }
 
-// Apply rewrites every matching final Mul in place; its new inputs (x and
-// w) come before it, so the order of the nodes stays topological.
 func (rmsNormFusion) Apply(b *gobackend.Builder) (bool, error) {
-	if fusionOff() {
-		return false, nil
-	}
-	for _, f := range b.Functions {
-		if !fusable(f) {
-			continue
+	return runPass(b, &RMSNormsFused, func(*gobackend.Function) matcher {
+		return func(n *gobackend.Node) (passFused, []*gobackend.Node, bool) {
+			x, w, d, ok := matchRMSNorm(n)
+			return d, []*gobackend.Node{x, w}, ok
 		}
-		for _, n := range f.Nodes {
-			if x, w, d, ok := matchRMSNorm(n); ok {
-				fuse(n, d, x, w)
-				RMSNormsFused.Add(1)
-			}
-		}
-	}
-	return false, nil
+	})
 }
 
 // matchRMSNorm reports whether n is the final Mul of an RMS norm, and

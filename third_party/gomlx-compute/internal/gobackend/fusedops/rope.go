@@ -34,21 +34,12 @@ type ropeFusion struct{}
 func (ropeFusion) Name() string { return "RoPEFusion" }
 
 func (ropeFusion) Apply(b *gobackend.Builder) (bool, error) {
-	if fusionOff() {
-		return false, nil
-	}
-	for _, f := range b.Functions {
-		if !fusable(f) {
-			continue
+	return runPass(b, &RoPEsFused, func(*gobackend.Function) matcher {
+		return func(n *gobackend.Node) (passFused, []*gobackend.Node, bool) {
+			x, cos, sin, ok := matchRoPE(n)
+			return ropeData{}, []*gobackend.Node{x, cos, sin}, ok
 		}
-		for _, n := range f.Nodes {
-			if x, cos, sin, ok := matchRoPE(n); ok {
-				fuse(n, ropeData{}, x, cos, sin)
-				RoPEsFused.Add(1)
-			}
-		}
-	}
-	return false, nil
+	})
 }
 
 // matchRoPE reports whether n is the final Add of a RoPE, and returns its
@@ -80,7 +71,7 @@ func matchRoPE(n *gobackend.Node) (x, cos, sin *gobackend.Node, ok bool) {
 				if axis, isInt := rot.Data.(int); !isInt || axis != 3 {
 					continue
 				}
-				if ropeHalf(rot.Inputs[0], x, 1) && ropeHalf(rot.Inputs[1], x, 0) {
+				if ops.SlicesLastHalf(rot.Inputs[0], x, 1) && ops.SlicesLastHalf(rot.Inputs[1], x, 0) {
 					return x, cos, sin, true
 				}
 			}
@@ -96,30 +87,6 @@ func ropeTable(t, out *gobackend.Node) bool {
 	}
 	td, od := t.Shape.Dimensions, out.Shape.Dimensions
 	return (td[0] == od[0] || td[0] == 1) && (td[1] == od[1] || td[1] == 1) && td[2] == 1 && td[3] == od[3]
-}
-
-// ropeHalf: s is Slice(x) of half h (0: first, 1: second) of x's last
-// axis, all of the others, unit strides.
-func ropeHalf(s, x *gobackend.Node, h int) bool {
-	if s.OpType != compute.OpTypeSlice || s.Inputs[0] != x {
-		return false
-	}
-	starts, limits, strides, ok := ops.SliceBounds(s)
-	dims := x.Shape.Dimensions
-	if !ok || len(starts) != 4 {
-		return false
-	}
-	half := dims[3] / 2
-	for a := range 4 {
-		lo, hi := 0, dims[a]
-		if a == 3 {
-			lo, hi = h*half, (h+1)*half
-		}
-		if starts[a] != lo || limits[a] != hi || (len(strides) == 4 && strides[a] != 1) {
-			return false
-		}
-	}
-	return true
 }
 
 // ropeData marks a fused RoPE node (inputs x, cos, sin).

@@ -38,13 +38,7 @@ type swiGLUFusion struct{}
 func (swiGLUFusion) Name() string { return "SwiGLUFusion" }
 
 func (swiGLUFusion) Apply(b *gobackend.Builder) (bool, error) {
-	if fusionOff() {
-		return false, nil
-	}
-	for _, f := range b.Functions {
-		if !fusable(f) {
-			continue
-		}
+	return runPass(b, &SwiGLUsFused, func(f *gobackend.Function) matcher {
 		// A fused node drops its activation (g·σ(g)) input: only where
 		// nothing else reads it.
 		users := make(map[*gobackend.Node]int)
@@ -61,14 +55,11 @@ func (swiGLUFusion) Apply(b *gobackend.Builder) (bool, error) {
 		for _, o := range f.Outputs {
 			users[o]++
 		}
-		for _, n := range f.Nodes {
-			if gu, ok := matchSwiGLU(n, users); ok {
-				fuse(n, swiGLUData{}, gu)
-				SwiGLUsFused.Add(1)
-			}
+		return func(n *gobackend.Node) (passFused, []*gobackend.Node, bool) {
+			gu, ok := matchSwiGLU(n, users)
+			return swiGLUData{}, []*gobackend.Node{gu}, ok
 		}
-	}
-	return false, nil
+	})
 }
 
 // matchSwiGLU reports whether n is the final Mul of a SwiGLU whose
@@ -91,37 +82,12 @@ func matchSwiGLU(n *gobackend.Node, users map[*gobackend.Node]int) (gu *gobacken
 				continue
 			}
 			gu = g.Inputs[0]
-			if halfSlice(g, gu, 0) && halfSlice(u, gu, 1) {
+			if gu.Shape.DType == dtypes.Float32 && ops.SlicesLastHalf(g, gu, 0) && ops.SlicesLastHalf(u, gu, 1) {
 				return gu, true
 			}
 		}
 	}
 	return nil, false
-}
-
-// halfSlice: s takes half h (0: first, 1: second) of gu's last axis, all
-// of the others, with unit strides.
-func halfSlice(s, gu *gobackend.Node, h int) bool {
-	starts, limits, strides, ok := ops.SliceBounds(s)
-	r := gu.Shape.Rank()
-	if !ok || r < 1 || gu.Shape.DType != dtypes.Float32 || len(starts) != r {
-		return false
-	}
-	dims := gu.Shape.Dimensions
-	if dims[r-1]%2 != 0 {
-		return false
-	}
-	N := dims[r-1] / 2
-	for a := range r {
-		lo, hi := 0, dims[a]
-		if a == r-1 {
-			lo, hi = h*N, (h+1)*N
-		}
-		if starts[a] != lo || limits[a] != hi || (len(strides) == r && strides[a] != 1) {
-			return false
-		}
-	}
-	return true
 }
 
 // swiGLUData marks a fused SwiGLU node (input gu).
@@ -148,20 +114,13 @@ func (swiGLUData) exec(backend *gobackend.Backend, node *gobackend.Node, inputs 
 		perChunk = max(1, rmsNormParallelMin/(2*N))
 		chunks = (rows + perChunk - 1) / perChunk
 	}
-	each := func(fn func(c int)) {
-		if chunks == 1 {
-			fn(0) // a decode step: no hand-off to the workers
-			return
-		}
-		ops.ParallelChunks(backend, chunks, fn)
-	}
-	each(func(c int) {
+	ops.ParallelChunks(backend, chunks, func(c int) {
 		for r := c * perChunk; r < min((c+1)*perChunk, rows); r++ {
 			copy(out[r*N:(r+1)*N], gu[2*r*N:2*r*N+N])
 		}
 	})
 	ops.LogisticFloat32(out, s)
-	each(func(c int) {
+	ops.ParallelChunks(backend, chunks, func(c int) {
 		for r := c * perChunk; r < min((c+1)*perChunk, rows); r++ {
 			o, sr, u := out[r*N:(r+1)*N], s[r*N:(r+1)*N], gu[2*r*N+N:2*r*N+2*N]
 			for i, g := range o {

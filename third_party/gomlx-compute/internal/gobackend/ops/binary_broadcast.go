@@ -209,6 +209,12 @@ func binaryFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output
 // as many of the backend's workers as are free now (Pool.Saturate), and
 // returns when all are done.
 func ParallelChunks(backend *gobackend.Backend, n int, fn func(i int)) {
+	if n <= 1 { // nothing to share: no hand-off to the workers
+		if n == 1 {
+			fn(0)
+		}
+		return
+	}
 	var next atomic.Int64
 	work := func() {
 		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {

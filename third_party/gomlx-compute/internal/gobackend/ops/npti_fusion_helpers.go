@@ -6,22 +6,33 @@
 package ops
 
 import (
-	"slices"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend"
 )
 
-// SliceBounds returns a Slice node's starts, limits and strides.
-func SliceBounds(n *gobackend.Node) (starts, limits, strides []int, ok bool) {
-	if n.OpType != compute.OpTypeSlice {
-		return nil, nil, nil, false
+// SlicesLastHalf reports whether s is a Slice of x taking half h (0: the
+// first, 1: the second) of x's last axis and all of its other axes, with
+// unit strides.
+func SlicesLastHalf(s, x *gobackend.Node, h int) bool {
+	if s.OpType != compute.OpTypeSlice || s.Inputs[0] != x {
+		return false
 	}
-	d, ok := n.Data.(*sliceNode)
-	if !ok {
-		return nil, nil, nil, false
+	d, ok := s.Data.(*sliceNode)
+	r := x.Shape.Rank()
+	if !ok || r < 1 || len(d.starts) != r || x.Shape.Dimensions[r-1]%2 != 0 {
+		return false
 	}
-	return slices.Clone(d.starts), slices.Clone(d.limits), slices.Clone(d.strides), true
+	half := x.Shape.Dimensions[r-1] / 2
+	for a := range r {
+		lo, hi := 0, x.Shape.Dimensions[a]
+		if a == r-1 {
+			lo, hi = h*half, (h+1)*half
+		}
+		if d.starts[a] != lo || d.limits[a] != hi || (len(d.strides) == r && d.strides[a] != 1) {
+			return false
+		}
+	}
+	return true
 }
 
 // LogisticFloat32 sets out[i] = 1/(1+e^-in[i]) exactly as the Logistic op

@@ -632,9 +632,7 @@ func execLogistic(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 	switch input.RawShape.DType {
 	case dtypes.Float32:
 		// NPTI Studio patch: vectorized where the CPU allows.
-		if !logisticFloat32SIMD(input.Flat.([]float32), output.Flat.([]float32)) {
-			execLogisticGeneric(input.Flat.([]float32), output.Flat.([]float32))
-		}
+		LogisticFloat32(input.Flat.([]float32), output.Flat.([]float32))
 	case dtypes.Float64:
 		execLogisticGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:
