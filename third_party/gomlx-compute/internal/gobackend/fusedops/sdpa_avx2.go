@@ -10,7 +10,6 @@ package fusedops
 import (
 	"math"
 	"simd/archsimd"
-	"sync"
 	"unsafe"
 
 	"github.com/gomlx/compute/internal/gobackend"
@@ -64,12 +63,27 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 			sdpaRowAVX2(q[qOff:qOff+D], keys, vals, mrow, out[qOff:qOff+D], sc, T, D, scale)
 		}
 	}
-	if maxWorkers <= 1 || work < sdpaFastMinWork {
-		sc := sdpaScratch(T)
-		for u := range units {
-			doRows(u, 0, rowsPerUnit, *sc)
+	// Score rows of T+8 floats from the backend's buffer pool (decode runs
+	// this once per layer and step).
+	scratch := func() (*gobackend.Buffer, []float32) {
+		if backend != nil {
+			if ref, sc, ok := matmul.GetBuffer[float32](backend, T+8); ok {
+				return ref, sc
+			}
 		}
-		sdpaScratchPool.Put(sc)
+		return nil, make([]float32, T+8)
+	}
+	release := func(ref *gobackend.Buffer) {
+		if ref != nil {
+			backend.PutBuffer(ref)
+		}
+	}
+	if maxWorkers <= 1 || work < sdpaFastMinWork {
+		ref, sc := scratch()
+		for u := range units {
+			doRows(u, 0, rowsPerUnit, sc)
+		}
+		release(ref)
 		return
 	}
 	perUnit := max(1, (2*maxWorkers+units-1)/units) // about 2 chunks per worker
@@ -77,24 +91,10 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 	chunksPerUnit := (rowsPerUnit + step - 1) / step
 	ops.ParallelChunks(backend, units*chunksPerUnit, func(c int) {
 		u, r0 := c/chunksPerUnit, (c%chunksPerUnit)*step
-		sc := sdpaScratch(T)
-		doRows(u, r0, min(r0+step, rowsPerUnit), *sc)
-		sdpaScratchPool.Put(sc)
+		ref, sc := scratch()
+		doRows(u, r0, min(r0+step, rowsPerUnit), sc)
+		release(ref)
 	})
-}
-
-// sdpaScratchPool holds the score rows of sdpaFloat32AVX2 (T+8 floats;
-// decode runs it once per layer and step).
-var sdpaScratchPool sync.Pool
-
-// sdpaScratch returns a pooled score row of at least T+8 floats.
-func sdpaScratch(T int) *[]float32 {
-	if sc, ok := sdpaScratchPool.Get().(*[]float32); ok && cap(*sc) >= T+8 {
-		*sc = (*sc)[:T+8]
-		return sc
-	}
-	sc := make([]float32, T+8)
-	return &sc
 }
 
 // sdpaRowAVX2 computes one query row's attention output; sc is scratch of
