@@ -19,10 +19,9 @@ import (
 
 // ProductBF16, where a build sets it (the AVX2 kernels), computes
 // output[b, n, m] = Σ_k lhs[b, n, k] · float32(rhs[b, m, k]) in the
-// transposed layout, widening rhs as its kernels read it, and reports
-// whether it did (it may decline sizes it has no kernel for).
+// transposed layout, widening rhs as its kernels read it (every size).
 var ProductBF16 func(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
-	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) bool
+	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32)
 
 // BF16Products counts the products executed with a bfloat16 rhs read
 // directly (diagnostics and tests).
@@ -58,7 +57,8 @@ const mixedBlockBytes = 1 << 20
 func execMixedBF16(backend *gobackend.Backend, params *NodeData, lhs []float32, rhs []bfloat16.BFloat16, output []float32) error {
 	BF16Products.Add(1)
 	B, M, N, K := params.BatchSize, params.LHSCrossSize, params.RHSCrossSize, params.ContractingSize
-	if ProductBF16 != nil && ProductBF16(backend, lhs, rhs, B, M, N, K, output) {
+	if ProductBF16 != nil {
+		ProductBF16(backend, lhs, rhs, B, M, N, K, output)
 		return nil
 	}
 	if B == 0 || M == 0 || N == 0 {
@@ -69,10 +69,7 @@ func execMixedBF16(backend *gobackend.Backend, params *NodeData, lhs []float32, 
 		return errors.Errorf("no float32 DotGeneral implementation for the transposed layout")
 	}
 	f32 := impl.implFn.(DotGeneralExecFn[float32, float32])
-	nb := min(N, max(16, mixedBlockBytes/(4*max(K, 1)))&^15)
-	if nb == 0 {
-		nb = N
-	}
+	nb := min(N, max(16, mixedBlockBytes/(4*max(K, 1)))&^15) // ≥ 1
 	wBuf, err := backend.GetBuffer(shapes.Make(dtypes.Float32, nb*K))
 	if err != nil {
 		return err

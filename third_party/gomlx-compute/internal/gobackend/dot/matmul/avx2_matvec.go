@@ -23,6 +23,14 @@ import (
 // for all lhs rows beats the packed GEMM.
 const avx2MatVecMaxRows = 4
 
+// avx2UseMatVec reports whether a transposed-layout product of n lhs rows,
+// m rhs rows and contracting size k goes to the matrix-vector kernel (few
+// lhs rows, or a small product) rather than the packed GEMM: the float32
+// router's choice, which the bfloat16 products follow.
+func avx2UseMatVec(n, m, k int) bool {
+	return !ForceLargeVariant && !ForceSmallVariant && (n <= avx2MatVecMaxRows || n*m*k < noSIMDSmallMatMulSizeThreshold)
+}
+
 // avx2MatVecMinTileBytes is the least rhs data a parallel tile reads: below
 // it, starting a worker costs more than it saves.
 const avx2MatVecMinTileBytes = 96 << 10

@@ -43,23 +43,22 @@ func avx2DotRows2BF16(x0, x1 *float32, w *uint16, out0, out1 *float32, k, rows i
 // the results are those of float32 weights of the same values, bit for
 // bit.
 func avx2ProductBF16(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.BFloat16,
-	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) bool {
+	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) {
 	if batchSize == 0 || lhsCrossSize == 0 || rhsCrossSize == 0 {
-		return true
+		return
 	}
 	if contractingSize == 0 {
 		clear(output[:batchSize*lhsCrossSize*rhsCrossSize])
-		return true
+		return
 	}
 	n, m, k := lhsCrossSize, rhsCrossSize, contractingSize
-	if ForceLargeVariant || ForceSmallVariant || (n > avx2MatVecMaxRows && n*m*k >= noSIMDSmallMatMulSizeThreshold) {
+	if !avx2UseMatVec(n, m, k) {
 		avx2LargeFloat32(backend, dot.LayoutTransposed, lhs, nil, rhs, batchSize, n, m, k, output)
-		return true
+		return
 	}
 	avx2MatVecTiles(backend, batchSize, m, k*4, unsafe.Pointer(unsafe.SliceData(rhs)), len(rhs)*2, func(b, start, end int) {
 		avx2MatVecBF16Tile(lhs[b*n*k:(b+1)*n*k], rhs[b*m*k:(b+1)*m*k], n, m, k, start, end, output[b*n*m:(b+1)*n*m])
 	})
-	return true
 }
 
 // avx2MatVecBF16Tile is avx2MatVecFloat32Tile over bfloat16 rhs rows

@@ -29,8 +29,7 @@ func avx2RouterFloat32( //alt:f32
 	// NPTI Studio patch: few lhs rows against a transposed rhs is a
 	// matrix-vector product, bound by reading rhs once; small transposed
 	// products (attention scores) use the same register-blocked kernel.
-	if layout == dot.LayoutTransposed && !ForceLargeVariant && !ForceSmallVariant && //alt:f32
-		(lhsCrossSize <= avx2MatVecMaxRows || lhsCrossSize*rhsCrossSize*contractingSize < noSIMDSmallMatMulSizeThreshold) { //alt:f32
+	if layout == dot.LayoutTransposed && avx2UseMatVec(lhsCrossSize, rhsCrossSize, contractingSize) { //alt:f32
 		avx2MatVecFloat32Parallel(backend, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:f32
 		return                                                                                                       //alt:f32
 	} //alt:f32

@@ -31,6 +31,14 @@ func avx2RouterBFloat16( //alt:bf16
 	output []float32) { //alt:f32|bf16|f16
 	//alt:f64  output []float64) {
 
+	// NPTI Studio patch: few lhs rows against a transposed rhs is a
+	// matrix-vector product, bound by reading rhs once; small transposed
+	// products (attention scores) use the same register-blocked kernel.
+	//alt:f32 if layout == dot.LayoutTransposed && avx2UseMatVec(lhsCrossSize, rhsCrossSize, contractingSize) {
+	//alt:f32 avx2MatVecFloat32Parallel(backend, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
+	//alt:f32 return
+	//alt:f32 }
+
 	if !ForceLargeVariant && (ForceSmallVariant || (lhsCrossSize*rhsCrossSize*contractingSize < noSIMDSmallMatMulSizeThreshold)) {
 		//alt:f32 avx2SmallFloat32Parallel(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 		avx2SmallBFloat16Parallel(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:bf16
@@ -39,7 +47,7 @@ func avx2RouterBFloat16( //alt:bf16
 		return
 	}
 
-	//alt:f32 avx2LargeFloat32(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
+	//alt:f32 avx2LargeFloat32(backend, layout, lhs, rhs, nil, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 	avx2LargeBFloat16(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:bf16
 	//alt:f16  avx2LargeFloat16(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 	//alt:f64  avx2LargeFloat64(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
