@@ -265,6 +265,10 @@ func mvTeamRun(helpers, numTiles int, rhs mvSpan, fn func(tile int)) {
 // that they stay in L2 cache while every lhs row passes over them.
 const avx2MatVecL2Bytes = 128 << 10
 
+// avx2MatVecL2Block is how many rhs rows of k floats one block holds (see
+// avx2MatVecL2Bytes): a multiple of 4, at least 4.
+func avx2MatVecL2Block(k int) int { return max(4, (avx2MatVecL2Bytes/(k*4))&^3) }
+
 // avx2MatVecFloat32Tile computes rhs rows [mStart, mEnd) of batch entry b.
 func avx2MatVecFloat32Tile(lhs, rhs []float32, b, n, m, k, mStart, mEnd int, output []float32) {
 	lhsBase := unsafe.Pointer(unsafe.SliceData(lhs[b*n*k:]))
@@ -276,7 +280,7 @@ func avx2MatVecFloat32Tile(lhs, rhs []float32, b, n, m, k, mStart, mEnd int, out
 	defer archsimd.ClearAVXUpperBits()
 	block := mEnd - mStart
 	if n > 2 {
-		block = max(4, (avx2MatVecL2Bytes/(k*4))&^3)
+		block = avx2MatVecL2Block(k)
 	}
 	for j0 := mStart; j0 < mEnd; j0 += block {
 		j1 := min(j0+block, mEnd)

@@ -68,12 +68,11 @@ func avx2ProductBF16(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.B
 func avx2MatVecBF16Tile(lhs []float32, rhs []bfloat16.BFloat16, n, m, k, mStart, mEnd int, out []float32) {
 	defer archsimd.ClearAVXUpperBits()
 	block := mEnd - mStart
-	if n > 2 {
-		block = max(4, (avx2MatVecL2Bytes/(k*4))&^3)
+	if n > 2 || k%32 != 0 { // ragged k: the widened block, a multiple of 4 rows as in float32
+		block = avx2MatVecL2Block(k)
 	}
 	var wide []float32
 	if k%32 != 0 {
-		block = min(block, max(4, (avx2MatVecL2Bytes/(k*4))&^3)) // a multiple of 4: row groups as in float32
 		wide = make([]float32, min(block, mEnd-mStart)*k)
 	}
 	lhsBase := unsafe.Pointer(unsafe.SliceData(lhs))
