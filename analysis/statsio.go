@@ -178,7 +178,7 @@ func writePole(path string, a Aspect, st *hook.Stats, gen int) error {
 		safetensors.FromInt64(key+".active", []int{st.Layers, st.Neurons}, st.Active),
 	}
 	if st.Hist != nil {
-		ts = append(ts, safetensors.FromUint32AsInt64(key+".hist", []int{st.Layers, st.Neurons, hook.Bins}, st.Hist))
+		ts = append(ts, safetensors.FromInt64(key+".hist", []int{st.Layers, st.Neurons, hook.Bins}, st.Hist))
 	}
 	meta := map[string]string{"format": "npti-stats", "aspect": key, "generation": strconv.Itoa(gen)}
 	return safetensors.Write(path, ts, meta)
@@ -232,7 +232,9 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 			base, g, f.Metadata()["aspect"], m.Generation, key)
 	}
 	st := &hook.Stats{Layers: m.Layers, Neurons: m.Neurons}
-	get := func(suffix string, shape []int, required bool) ([]int64, error) {
+	// lookup finds a tensor of the aspect and checks its shape (nil, nil:
+	// absent and not required).
+	lookup := func(suffix string, shape []int, required bool) (*safetensors.Tensor, error) {
 		t := f.Tensors()[key+suffix]
 		if t == nil {
 			if required {
@@ -243,24 +245,32 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", base, t.Name, t.Shape, shape)
 		}
+		return t, nil
+	}
+	get := func(suffix string, shape []int) ([]int64, error) {
+		t, err := lookup(suffix, shape, true)
+		if err != nil {
+			return nil, err
+		}
 		v, err := t.Int64()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", base, err)
 		}
 		return v, nil
 	}
-	tokens, err := get(".tokens", []int{1}, true)
+	tokens, err := get(".tokens", []int{1})
 	if err != nil {
 		return nil, err
 	}
 	st.Tokens = tokens[0]
-	if st.Active, err = get(".active", []int{m.Layers, m.Neurons}, true); err != nil {
+	if st.Active, err = get(".active", []int{m.Layers, m.Neurons}); err != nil {
 		return nil, err
 	}
-	if t := f.Tensors()[key+".hist"]; t != nil { // int64 counts on disk, uint32 in memory
-		if want := []int{m.Layers, m.Neurons, hook.Bins}; !slices.Equal(t.Shape, want) {
-			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", base, t.Name, t.Shape, want)
-		}
+	t, err := lookup(".hist", []int{m.Layers, m.Neurons, hook.Bins}, false)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil { // int64 counts on disk, uint32 in memory (no int64 copy)
 		if t.DType != safetensors.I64 || len(t.Data) != 8*m.Layers*m.Neurons*hook.Bins {
 			return nil, fmt.Errorf("%s: tensor %q is %s of %d bytes, want I64 counts", base, t.Name, t.DType, len(t.Data))
 		}

@@ -43,11 +43,15 @@ func (t *Tensor) Float32() ([]float32, error) {
 // ReadFloat32 converts the tensor as Float32 does into dst, which must
 // hold exactly its elements.
 func (t *Tensor) ReadFloat32(dst []float32) error {
-	_, err := t.checkDst(len(dst))
-	if err != nil {
+	if _, err := t.checkDst(len(dst)); err != nil {
 		return err
 	}
-	d := t.Data
+	return t.decodeFloat32(t.Data, dst)
+}
+
+// decodeFloat32 converts len(dst) elements of the tensor's dtype from d
+// (already checked to hold them) into dst.
+func (t *Tensor) decodeFloat32(d []byte, dst []float32) error {
 	switch t.DType {
 	case F32:
 		for i := range dst {
@@ -89,10 +93,7 @@ func (t *Tensor) ReadBF16(dst []uint16) error {
 	var buf [chunk]float32
 	for i0 := 0; i0 < n; i0 += chunk {
 		i1 := min(i0+chunk, n)
-		part := *t
-		part.Shape = []int{i1 - i0}
-		part.Data = t.Data[i0*t.DType.ItemSize() : i1*t.DType.ItemSize()]
-		if err := part.ReadFloat32(buf[:i1-i0]); err != nil {
+		if err := t.decodeFloat32(t.Data[i0*t.DType.ItemSize():i1*t.DType.ItemSize()], buf[:i1-i0]); err != nil {
 			return err
 		}
 		for i, f := range buf[:i1-i0] {
@@ -156,19 +157,10 @@ func FromFloat32(name string, shape []int, v []float32) *Tensor {
 	return &Tensor{Name: name, DType: F32, Shape: append([]int(nil), shape...), Data: data}
 }
 
-// FromInt64 returns an I64 tensor holding a copy of v. The caller must
-// pass len(v) equal to the product of shape.
-func FromInt64(name string, shape []int, v []int64) *Tensor {
-	data := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(data[8*i:], uint64(x))
-	}
-	return &Tensor{Name: name, DType: I64, Shape: append([]int(nil), shape...), Data: data}
-}
-
-// FromUint32AsInt64 builds an I64 tensor of the values of v (counts held
-// as uint32 in memory, written in the wider on-disk type).
-func FromUint32AsInt64(name string, shape []int, v []uint32) *Tensor {
+// FromInt64 returns an I64 tensor holding the values of v (int64, or
+// uint32 counts written in the wider on-disk type). The caller must pass
+// len(v) equal to the product of shape.
+func FromInt64[T int64 | uint32](name string, shape []int, v []T) *Tensor {
 	data := make([]byte, 8*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(data[8*i:], uint64(x))
