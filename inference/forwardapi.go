@@ -72,11 +72,13 @@ func (m *Model) Forward(ctx context.Context, seqs [][]int, o ForwardOptions) ([]
 }
 
 // captureBytes bounds the activations one capturing forward step returns.
-// They live on the Go heap next to the statistics they are counted into;
-// at 48 MiB the SmolLM2-135M shape's bench (then 111 MiB of int64
-// histograms) kept the heap at the app's memory limit and the collector
-// ran without pause (prefill −10 to −20 %); rows run in smaller groups.
-const captureBytes = 24 << 20
+// They live on the Go heap next to the statistics they are counted into.
+// With int64 histograms (111 MiB at the SmolLM2-135M shape) 48 MiB kept
+// the heap at the app's memory limit and the collector ran without pause,
+// so groups were cut to 24 MiB; with uint32 histograms 48 MiB is faster
+// again (BenchmarkPrefillCapture +4–32 % in 4 of 4 alternating runs, the
+// bench's peak RSS unchanged).
+const captureBytes = 48 << 20
 
 // forwardGroup runs one padded batch of Forward.
 func (m *Model) forwardGroup(ctx context.Context, seqs [][]int, S int, o ForwardOptions) ([][]float64, error) {
