@@ -107,7 +107,9 @@ func (t *Tensor) ReadBF16(dst []uint16) error {
 // soon: for a memory-mapped file, its pages leave the process's resident
 // memory (they stay in the page cache, and reading Data again reloads
 // them). Loading a model releases each tensor once it is copied, so the
-// file and the loaded weights are not resident together.
+// file and the loaded weights are not resident together. Like reading
+// Data, it must not run concurrently with the file's Close: after Close it
+// does nothing, but the check and the release are not one step.
 func (t *Tensor) Release() {
 	if t.mapping.holds(t.Data) { // not a copy's own bytes, nor a closed file's
 		releasePages(t.Data)
