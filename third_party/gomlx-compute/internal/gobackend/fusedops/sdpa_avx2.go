@@ -21,9 +21,15 @@ import (
 var sdpaFastOK = softmaxAVX2
 
 // sdpaFastMinWork is the least multiply-adds (B·H·S·T·D) worth spreading
-// over the worker pool; a decode step's attention (S = 1) stays on the
-// caller.
-const sdpaFastMinWork = 1 << 20
+// over the worker pool. Smaller attention from sdpaTeamMinWork up (a decode
+// step's: one query over the cache) is spread over the matrix-vector team,
+// whose spinning helpers take work in about a microsecond (waking pool
+// workers costs tens): −0.5–1 ms a float32 decode step at ~300 cached
+// tokens, SmolLM2-135M's shape. Below it, the caller does it all.
+const (
+	sdpaFastMinWork = 1 << 20
+	sdpaTeamMinWork = 1 << 14
+)
 
 const negInfBits = 0xff800000
 
@@ -78,7 +84,7 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 			backend.PutBuffer(ref)
 		}
 	}
-	if maxWorkers <= 1 || work < sdpaFastMinWork {
+	if maxWorkers <= 1 || work < sdpaTeamMinWork {
 		ref, sc := scratch()
 		for u := range units {
 			doRows(u, 0, rowsPerUnit, sc)
@@ -89,12 +95,17 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 	perUnit := max(1, (2*maxWorkers+units-1)/units) // about 2 chunks per worker
 	step := (rowsPerUnit + perUnit - 1) / perUnit
 	chunksPerUnit := (rowsPerUnit + step - 1) / step
-	ops.ParallelChunks(backend, units*chunksPerUnit, func(c int) {
+	chunk := func(c int) {
 		u, r0 := c/chunksPerUnit, (c%chunksPerUnit)*step
 		ref, sc := scratch()
 		doRows(u, r0, min(r0+step, rowsPerUnit), sc)
 		release(ref)
-	})
+	}
+	if work < sdpaFastMinWork {
+		matmul.TeamRun(backend, units*chunksPerUnit, chunk)
+		return
+	}
+	ops.ParallelChunks(backend, units*chunksPerUnit, chunk)
 }
 
 // sdpaRowAVX2 computes one query row's attention output; sc is scratch of

@@ -220,25 +220,47 @@ func mvHelper() {
 	}
 }
 
+// TeamRun runs fn(tile) for tiles [0, numTiles) on the caller and the
+// matrix-vector team's helpers (up to the backend's parallelism less one),
+// and returns when all are done. The helpers spin between jobs, so handing
+// them work costs about a microsecond where waking pool workers costs tens:
+// for the small parallel loops of a decode step (the fused attention of one
+// query). It records no read-ahead hint; once its job is done, an idle
+// helper goes on reading ahead the product that follows the latest one.
+func TeamRun(backend *gobackend.Backend, numTiles int, fn func(tile int)) {
+	helpers := 0
+	if backend != nil && backend.Workers != nil {
+		helpers = backend.Workers.AdjustedMaxParallelism() - 1
+	}
+	mvTeamRun(min(helpers, numTiles-1), numTiles, mvSpan{}, fn)
+}
+
 // mvTeamRun runs fn over tiles [0, numTiles) on the caller and up to
 // helpers team goroutines, and returns when all are done. rhs is the
 // product's rhs: it is recorded as the one after the previous job's, for
-// the helpers' reading ahead (mvPrefetch).
+// the helpers' reading ahead (mvPrefetch); a zero rhs (TeamRun's jobs) is
+// not a product and records nothing.
 func mvTeamRun(helpers, numTiles int, rhs mvSpan, fn func(tile int)) {
 	j := &mvJob{tiles: int64(numTiles), fn: fn}
 	if helpers > 0 {
-		// Only off-heap buffers (model weights) are read ahead.
-		offHeap := gobackend.OffHeapBytes(rhs.addr) >= rhs.bytes
 		mvTeam.mu.Lock()
 		if mvTeam.wake == nil {
 			mvTeam.wake = make(chan struct{}, 64)
 			mvTeam.after = make(map[uintptr]mvSpan)
 		}
-		if mvTeam.last != 0 && offHeap && len(mvTeam.after) < 1<<16 {
-			mvTeam.after[mvTeam.last] = rhs
+		if rhs.addr != 0 {
+			// Only off-heap buffers (model weights) are read ahead.
+			offHeap := gobackend.OffHeapBytes(rhs.addr) >= rhs.bytes
+			if mvTeam.last != 0 && offHeap && len(mvTeam.after) < 1<<16 {
+				mvTeam.after[mvTeam.last] = rhs
+			}
+			mvTeam.last = rhs.addr
 		}
-		mvTeam.last = rhs.addr
-		j.prefetch, j.epoch = mvTeam.after[rhs.addr], mvTeam.epoch.Load()
+		// The rhs to read ahead once this job is done: the one that came
+		// after this product last time, or, for a job that is not a
+		// product, the one after the latest product (the reading ahead
+		// that this job interrupted).
+		j.prefetch, j.epoch = mvTeam.after[mvTeam.last], mvTeam.epoch.Load()
 		for mvTeam.helpers < min(helpers, 63) {
 			mvTeam.helpers++
 			go mvHelper()
