@@ -6,8 +6,8 @@
 # do not compete for the cores, in interleaved rounds: this VM's speed
 # drifts by tens of percent over minutes, and a round compares runs made
 # seconds apart. Prints each series, its median, and the median of the
-# per-round ratios. Each npti bench reports the median of 3 runs after a
-# warm-up (the first runs after loading are the slowest).
+# per-round ratios. Each npti bench and each C loop reports the median of 3
+# runs after a warm-up (the first runs after loading are the slowest).
 #
 #   scripts/bench/compare.sh [ROUNDS]   (default 5; installs gcc/python3-torch if missing)
 set -euo pipefail
@@ -36,7 +36,7 @@ for r in $(seq "$rounds"); do
 	for w in f32 bf16; do
 		record "npti-$w" ./bin/npti bench --shape smollm2-135m --runs 3 --weights "$w" --json
 	done
-	OMP_NUM_THREADS=2 record cloop out/cloop 64
+	OMP_NUM_THREADS=2 record cloop out/cloop 64 3
 	record torch /usr/bin/python3 scripts/bench/torch_prefill.py --threads 2
 	echo "round $r of $rounds done" >&2
 done
