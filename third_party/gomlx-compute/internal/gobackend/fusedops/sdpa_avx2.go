@@ -21,11 +21,13 @@ import (
 var sdpaFastOK = softmaxAVX2
 
 // sdpaFastMinWork is the least multiply-adds (B·H·S·T·D) worth spreading
-// over the worker pool. Smaller attention from sdpaTeamMinWork up (a decode
-// step's: one query over the cache) is spread over the matrix-vector team,
-// whose spinning helpers take work in about a microsecond (waking pool
-// workers costs tens): −0.5–1 ms a float32 decode step at ~300 cached
-// tokens, SmolLM2-135M's shape. Below it, the caller does it all.
+// over the worker pool. A decode step's smaller attention (one query row a
+// head, S = 1) from sdpaTeamMinWork up is spread over the matrix-vector
+// team, whose spinning helpers take work in about a microsecond (waking
+// pool workers costs tens): −0.5–1 ms a float32 decode step at ~300 cached
+// tokens, SmolLM2-135M's shape. (Prefill keeps the pool: its products run
+// on pool workers, which spinning team helpers would compete with.) The
+// rest stays on the caller.
 const (
 	sdpaFastMinWork = 1 << 20
 	sdpaTeamMinWork = 1 << 14
@@ -84,7 +86,8 @@ func sdpaFloat32AVX2(backend *gobackend.Backend, q, k, v, mask, out []float32,
 			backend.PutBuffer(ref)
 		}
 	}
-	if maxWorkers <= 1 || work < sdpaTeamMinWork {
+	team := S == 1 && work >= sdpaTeamMinWork
+	if maxWorkers <= 1 || (work < sdpaFastMinWork && !team) {
 		ref, sc := scratch()
 		for u := range units {
 			doRows(u, 0, rowsPerUnit, sc)

@@ -55,7 +55,7 @@ func avx2MatVecFloat32Parallel(backend *gobackend.Backend, lhs, rhs []float32,
 // avx2MatVecTiles runs tile over rhs rows [start, end) of each batch entry
 // b, covering batchSize × rhsRows rows of rowBytes each: in parallel where
 // the data is large enough to pay for it. rhs and rhsBytes are the whole
-// rhs (for the team's prefetch of the next product, see mvNextSpan).
+// rhs (for the team's reading ahead of the next product, see mvPrefetch).
 func avx2MatVecTiles(backend *gobackend.Backend, batchSize, rhsRows, rowBytes int, rhs unsafe.Pointer, rhsBytes int, tile func(b, start, end int)) {
 	maxWorkers := 1
 	if backend != nil && backend.Workers != nil {
@@ -118,9 +118,9 @@ const mvPrefetchMax = 4 << 20
 // the next product finds in the helper's caches, and the helper takes that
 // product's first tiles itself (see run; a bfloat16 decode step −2–4 %:
 // faster in 7 of 10 and 7 of 8 alternating rounds, before the helper took
-// the first tiles; a float32 step −6 % more since). It reads with plain loads: prefetch
-// instructions are dropped when the memory queues are full, and had no
-// effect. Loads can fault on unmapped memory, so only off-heap buffers
+// the first tiles; a float32 step −6 % more since). It reads with plain
+// loads: prefetch instructions are dropped when the memory queues are
+// full, and had no effect. Loads can fault on unmapped memory, so only off-heap buffers
 // (the weights; gobackend.OffHeapBytes) are hinted, the hints are dropped
 // before any of them is unmapped (mvForget, under mvTeam.pf), and a job's
 // hint is used only in the epoch it was taken in. (Go heap pages can be
@@ -216,8 +216,8 @@ const mvSpin = 1 << 20
 var mvTeam struct {
 	mu       sync.Mutex
 	helpers  int
-	last     uintptr            // the rhs of the latest job (under mu)
-	after    map[uintptr]mvSpan // rhs → the rhs of the job after it (under mu)
+	last     uintptr            // the rhs of the latest product run with helpers (under mu)
+	after    map[uintptr]mvSpan // rhs → the rhs of the product after it (under mu)
 	epoch    atomic.Int64       // changes (under mu and pf) when hints are dropped
 	pf       sync.RWMutex       // read-held by a helper reading ahead
 	job      atomic.Pointer[mvJob]
@@ -274,6 +274,12 @@ func TeamRun(backend *gobackend.Backend, numTiles int, fn func(tile int)) {
 // the helpers' reading ahead (mvPrefetch); a zero rhs (TeamRun's jobs) is
 // not a product and records nothing.
 func mvTeamRun(helpers, numTiles int, rhs mvSpan, fn func(tile int)) {
+	if numTiles >= 1<<31 { // beyond what mvJob.next packs (never, in practice)
+		for t := range numTiles {
+			fn(t)
+		}
+		return
+	}
 	j := &mvJob{tiles: int64(numTiles), fn: fn}
 	if helpers > 0 {
 		mvTeam.mu.Lock()
