@@ -120,11 +120,12 @@ const mvPrefetchMax = 4 << 20
 // faster in 7 of 10 and 7 of 8 alternating rounds, before the helper took
 // the first tiles; a float32 step −6 % more since). It reads with plain
 // loads: prefetch instructions are dropped when the memory queues are
-// full, and had no effect. Loads can fault on unmapped memory, so only off-heap buffers
-// (the weights; gobackend.OffHeapBytes) are hinted, the hints are dropped
-// before any of them is unmapped (mvForget, under mvTeam.pf), and a job's
-// hint is used only in the epoch it was taken in. (Go heap pages can be
-// unmapped without notice, e.g. under GODEBUG=harddecommit=1.)
+// full, and had no effect. Loads can fault on unmapped memory, so only
+// off-heap buffers (the weights; gobackend.OffHeapBytes) are hinted, the
+// hints are dropped before any of them is unmapped (mvForget, under
+// mvTeam.pf), and a job's hint is used only in the epoch it was taken in.
+// (Go heap pages can be unmapped without notice, e.g. under
+// GODEBUG=harddecommit=1.)
 func mvPrefetch(j *mvJob, seen int64) {
 	for spins := 0; j.done.Load() < j.tiles && mvTeam.gen.Load() == seen; spins++ {
 		if spins%64 == 63 {
