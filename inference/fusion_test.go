@@ -12,9 +12,9 @@ import (
 )
 
 // TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops,
-// each SwiGLU's five and each RoPE's six into one op, and the reference models (trained
-// and random norm weights) compute bit for bit what they compute without
-// the fusions: teacher-forced log-probs (batched rows: the parallel path;
+// each SwiGLU's five and each RoPE's six into one op, and the reference
+// models (trained and random norm weights) compute bit for bit what they
+// compute without the fusions: teacher-forced log-probs (batched rows: the parallel path;
 // one short row), greedy continuations with and without the hook, and the
 // FFN statistics of the decode steps.
 func TestFusionPasses(t *testing.T) {
@@ -28,10 +28,9 @@ func testFusionPasses(t *testing.T, dir string) {
 		logProbs [][]float64
 		tokens   [][]int
 		stats    *hook.Stats
-		fused    int64 // RMS norms fused
-		swiglus  int64
-		ropes    int64
-		norms    int64
+		// fused over the graphs compiled
+		rmsNorms, swiglus, ropes int64
+		layers                   int64
 	}
 	run := func() result {
 		m, err := Load(dir, Options{Backend: "go"})
@@ -62,26 +61,27 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		toks = append(toks, plainToks...)
-		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, int64(2*m.Config.NumLayers + 1)}
+		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, int64(m.Config.NumLayers)}
 	}
 	fused := run()
+	layers := fused.layers
 	// Each compiled graph has 2 norms a layer and the final one.
-	if norms := fused.norms; fused.fused < 2*norms || fused.fused%norms != 0 {
-		t.Fatalf("%d RMS norms fused over the graphs compiled, want a multiple of %d for at least 2 graphs", fused.fused, norms)
+	if norms := 2*layers + 1; fused.rmsNorms < 2*norms || fused.rmsNorms%norms != 0 {
+		t.Fatalf("%d RMS norms fused over the graphs compiled, want a multiple of %d for at least 2 graphs", fused.rmsNorms, norms)
 	}
 	// The SwiGLU of every layer in the graphs without the hook (the
 	// log-probs' and the prompt's); the capturing decode steps keep theirs.
-	if layers := (fused.norms - 1) / 2; fused.swiglus < 2*layers || fused.swiglus%layers != 0 {
+	if fused.swiglus < 2*layers || fused.swiglus%layers != 0 {
 		t.Fatalf("%d SwiGLUs fused, want a multiple of %d for at least 2 graphs", fused.swiglus, layers)
 	}
 	// One RoPE a layer (queries and keys rotate together) in every graph.
-	if layers := (fused.norms - 1) / 2; fused.ropes < 3*layers || fused.ropes%layers != 0 {
+	if fused.ropes < 3*layers || fused.ropes%layers != 0 {
 		t.Fatalf("%d RoPEs fused, want a multiple of %d for at least 3 graphs", fused.ropes, layers)
 	}
 	t.Setenv("GOMLX_GO_NO_FUSION", "1")
 	plain := run()
-	if plain.fused != 0 || plain.swiglus != 0 || plain.ropes != 0 {
-		t.Fatalf("%d RMS norms, %d SwiGLUs and %d RoPEs fused with the passes turned off", plain.fused, plain.swiglus, plain.ropes)
+	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 {
+		t.Fatalf("%d RMS norms, %d SwiGLUs and %d RoPEs fused with the passes turned off", plain.rmsNorms, plain.swiglus, plain.ropes)
 	}
 	for i := range fused.logProbs {
 		for j, a := range fused.logProbs[i] {

@@ -191,8 +191,18 @@ func constOperand(n *gobackend.Node) (other *gobackend.Node, c float32, ok bool)
 	return
 }
 
-// rmsNormParallelMin is the least elements worth spreading over workers.
-const rmsNormParallelMin = 1 << 15
+// forRows runs fn over the row ranges [r0, r1) covering rows rows of
+// rowElems elements: all at once on the caller below ops.ParallelMin
+// elements in all, else in chunks of about ops.ParallelMin/2 elements over
+// the workers (the fused kernels' rows are independent).
+func forRows(backend *gobackend.Backend, rows, rowElems int, fn func(r0, r1 int)) {
+	if rows*rowElems < ops.ParallelMin {
+		fn(0, rows)
+		return
+	}
+	per := max(1, ops.ParallelMin/(2*rowElems))
+	ops.ParallelChunks(backend, (rows+per-1)/per, func(c int) { fn(c*per, min((c+1)*per, rows)) })
+}
 
 // execRMSNorm computes a fused RMS-norm node, row by row.
 func execRMSNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, d *rmsNormData) (*gobackend.Buffer, error) {
@@ -215,15 +225,8 @@ func execRMSNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gob
 			or[i] = float32(v*r) * w[i]
 		}
 	}
-	if len(x) < rmsNormParallelMin {
-		for row := range rows {
-			norm(row)
-		}
-		return output, nil
-	}
-	const rowsPerChunk = 16
-	ops.ParallelChunks(backend, (rows+rowsPerChunk-1)/rowsPerChunk, func(c int) {
-		for row := c * rowsPerChunk; row < min((c+1)*rowsPerChunk, rows); row++ {
+	forRows(backend, rows, H, func(r0, r1 int) {
+		for row := r0; row < r1; row++ {
 			norm(row)
 		}
 	})

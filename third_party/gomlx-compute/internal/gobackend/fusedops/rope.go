@@ -118,14 +118,10 @@ func (ropeData) exec(backend *gobackend.Backend, node *gobackend.Node, inputs []
 			}
 		}
 	}
-	if len(out) < rmsNormParallelMin {
-		for b := range B {
-			for s := range S {
-				row(b, s)
-			}
+	forRows(backend, B*S, H*D, func(r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			row(i/S, i%S)
 		}
-		return output, nil
-	}
-	ops.ParallelChunks(backend, B*S, func(i int) { row(i/S, i%S) })
+	})
 	return output, nil
 }

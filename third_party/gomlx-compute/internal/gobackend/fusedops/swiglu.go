@@ -109,19 +109,14 @@ func (swiGLUData) exec(backend *gobackend.Backend, node *gobackend.Node, inputs 
 	rows := len(out) / N
 	// Row chunks over the workers where large (as the elementwise ops
 	// were); the logistic runs over the whole tensor, as the op did.
-	chunks, perChunk := 1, rows
-	if len(out) >= rmsNormParallelMin {
-		perChunk = max(1, rmsNormParallelMin/(2*N))
-		chunks = (rows + perChunk - 1) / perChunk
-	}
-	ops.ParallelChunks(backend, chunks, func(c int) {
-		for r := c * perChunk; r < min((c+1)*perChunk, rows); r++ {
+	forRows(backend, rows, N, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
 			copy(out[r*N:(r+1)*N], gu[2*r*N:2*r*N+N])
 		}
 	})
 	ops.LogisticFloat32(out, s)
-	ops.ParallelChunks(backend, chunks, func(c int) {
-		for r := c * perChunk; r < min((c+1)*perChunk, rows); r++ {
+	forRows(backend, rows, N, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
 			o, sr, u := out[r*N:(r+1)*N], s[r*N:(r+1)*N], gu[2*r*N+N:2*r*N+2*N]
 			for i, g := range o {
 				o[i] = float32(g*sr[i]) * u[i]

@@ -13,7 +13,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
-	"github.com/pkg/errors"
 )
 
 // The float32 executors of Add, Sub, Mul and Div (NPTI Studio patch),
@@ -33,16 +32,18 @@ func init() {
 	} {
 		gobackend.SetNodeExecutor(e.op, gobackend.PriorityTyped, func(backend *gobackend.Backend, node *gobackend.Node,
 			inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
-			// Shapes binaryPlan does not take (rank > 8, a scalar of
-			// another rank) go to the generated executor, which also
-			// moves a scalar lhs to the rhs side.
-			if _, ok := newBinaryPlan(inputs[0].RawShape, inputs[1].RawShape, node.Shape); !ok || inputs[0].RawShape.DType != dtypes.Float32 {
+			// Other dtypes, and shapes binaryPlan does not take (rank > 8,
+			// a scalar of another rank), go to the generated executor,
+			// which also moves a scalar lhs to the rhs side.
+			if inputs[0].RawShape.DType != dtypes.Float32 {
+				return e.exec(backend, node, inputs, inputsOwned)
+			}
+			p, ok := newBinaryPlan(inputs[0].RawShape, inputs[1].RawShape, node.Shape)
+			if !ok {
 				return e.exec(backend, node, inputs, inputsOwned)
 			}
 			lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, inputsOwned, node.Shape)
-			if !binaryFloat32(backend, e.kind, lhs, rhs, output) {
-				return nil, errors.Errorf("%s: float32 operands %s, %s not handled by runs", node.OpType, lhs.RawShape, rhs.RawShape)
-			}
+			binaryFloat32(backend, e.kind, &p, lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32))
 			return output, nil
 		})
 	}
@@ -158,31 +159,19 @@ func binaryRange[T gobackend.PODNumericConstraints](p *binaryPlan, op binaryOpKi
 	}
 }
 
-// binaryParallelMin is the least output size split over the workers.
-const binaryParallelMin = 1 << 15
+// ParallelMin is the least output size (elements) that a float32
+// elementwise op splits over the workers: the binary ops here and the
+// fused norms, RoPEs and SwiGLUs of package fusedops.
+const ParallelMin = 1 << 15
 
 // binaryFloat32 computes a float32 Add, Sub, Mul or Div by runs (see
 // binaryPlan; AVX2 vectors where binaryRunFloat32 has them), split over
-// the backend's workers from binaryParallelMin elements: a transformer's
+// the backend's workers from ParallelMin elements: a transformer's
 // elementwise ops form a chain, and run one at a time each left a core
-// idle. It reports false, doing nothing, for other dtypes and for shapes
-// binaryPlan does not handle.
-func binaryFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output *gobackend.Buffer) bool {
-	out, ok := output.Flat.([]float32)
-	if !ok {
-		return false
-	}
-	l, okL := lhs.Flat.([]float32)
-	r, okR := rhs.Flat.([]float32)
-	if !okL || !okR {
-		return false
-	}
-	p, ok := newBinaryPlan(lhs.RawShape, rhs.RawShape, output.RawShape)
-	if !ok {
-		return false
-	}
+// idle. p is the operands' plan (newBinaryPlan).
+func binaryFloat32(backend *gobackend.Backend, op binaryOpKind, p *binaryPlan, l, r, out []float32) {
 	workers := 1
-	if len(out) >= binaryParallelMin && backend != nil && backend.Workers != nil && backend.Workers.IsEnabled() {
+	if len(out) >= ParallelMin && backend != nil && backend.Workers != nil && backend.Workers.IsEnabled() {
 		workers = backend.Workers.AdjustedMaxParallelism()
 	}
 	unit := 8 // one run: split anywhere (on 8-element boundaries)
@@ -192,17 +181,16 @@ func binaryFloat32(backend *gobackend.Backend, op binaryOpKind, lhs, rhs, output
 	units := len(out) / unit
 	chunks := min(workers, units)
 	if chunks <= 1 {
-		binaryRange(&p, op, l, r, out, 0, len(out))
-		return true
+		binaryRange(p, op, l, r, out, 0, len(out))
+		return
 	}
 	ParallelChunks(backend, chunks, func(c int) {
 		e0, e1 := c*units/chunks*unit, (c+1)*units/chunks*unit
 		if c == chunks-1 {
 			e1 = len(out)
 		}
-		binaryRange(&p, op, l, r, out, e0, e1)
+		binaryRange(p, op, l, r, out, e0, e1)
 	})
-	return true
 }
 
 // ParallelChunks runs fn(0), …, fn(n-1) on the calling goroutine and on

@@ -47,16 +47,16 @@ func avx2MatVecFloat32Parallel(backend *gobackend.Backend, lhs, rhs []float32,
 	if batchSize == 0 || lhsCrossSize == 0 || rhsCrossSize == 0 {
 		return
 	}
-	avx2MatVecTiles(backend, batchSize, rhsCrossSize, contractingSize*4, unsafe.Pointer(unsafe.SliceData(rhs)), len(rhs)*4, func(b, start, end int) {
+	avx2MatVecTiles(backend, batchSize, rhsCrossSize, contractingSize*4, mvSpan{uintptr(unsafe.Pointer(unsafe.SliceData(rhs))), len(rhs) * 4}, func(b, start, end int) {
 		avx2MatVecFloat32Tile(lhs, rhs, b, lhsCrossSize, rhsCrossSize, contractingSize, start, end, output)
 	})
 }
 
 // avx2MatVecTiles runs tile over rhs rows [start, end) of each batch entry
 // b, covering batchSize × rhsRows rows of rowBytes each: in parallel where
-// the data is large enough to pay for it. rhs and rhsBytes are the whole
-// rhs (for the team's reading ahead of the next product, see mvPrefetch).
-func avx2MatVecTiles(backend *gobackend.Backend, batchSize, rhsRows, rowBytes int, rhs unsafe.Pointer, rhsBytes int, tile func(b, start, end int)) {
+// the data is large enough to pay for it. rhs is the whole rhs (for the
+// team's reading ahead of the next product, see mvPrefetch).
+func avx2MatVecTiles(backend *gobackend.Backend, batchSize, rhsRows, rowBytes int, rhs mvSpan, tile func(b, start, end int)) {
 	maxWorkers := 1
 	if backend != nil && backend.Workers != nil {
 		maxWorkers = backend.Workers.AdjustedMaxParallelism()
@@ -76,7 +76,7 @@ func avx2MatVecTiles(backend *gobackend.Backend, batchSize, rhsRows, rowBytes in
 	tilesPerBatch := (rhsRows + tileRows - 1) / tileRows
 	numTiles := batchSize * tilesPerBatch
 
-	mvTeamRun(maxWorkers-1, numTiles, mvSpan{uintptr(rhs), rhsBytes}, func(t int) {
+	mvTeamRun(maxWorkers-1, numTiles, rhs, func(t int) {
 		b, start := t/tilesPerBatch, (t%tilesPerBatch)*tileRows
 		tile(b, start, min(start+tileRows, rhsRows))
 	})
@@ -289,9 +289,11 @@ func mvTeamRun(helpers, numTiles int, rhs mvSpan, fn func(tile int)) {
 			mvTeam.after = make(map[uintptr]mvSpan)
 		}
 		if rhs.addr != 0 {
-			// Only off-heap buffers (model weights) are read ahead.
-			offHeap := gobackend.OffHeapBytes(rhs.addr) >= rhs.bytes
-			if mvTeam.last != 0 && offHeap && len(mvTeam.after) < 1<<16 {
+			// Only off-heap buffers (model weights) are read ahead. A hint
+			// already held is one (mvForget drops them all before any is
+			// unmapped): decode steps repeat theirs without the lookup.
+			if mvTeam.last != 0 && mvTeam.after[mvTeam.last] != rhs && len(mvTeam.after) < 1<<16 &&
+				gobackend.OffHeapBytes(rhs.addr) >= rhs.bytes {
 				mvTeam.after[mvTeam.last] = rhs
 			}
 			mvTeam.last = rhs.addr

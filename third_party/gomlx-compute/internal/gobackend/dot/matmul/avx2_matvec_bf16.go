@@ -56,7 +56,7 @@ func avx2ProductBF16(backend *gobackend.Backend, lhs []float32, rhs []bfloat16.B
 		avx2LargeFloat32(backend, dot.LayoutTransposed, lhs, nil, rhs, batchSize, n, m, k, output)
 		return
 	}
-	avx2MatVecTiles(backend, batchSize, m, k*4, unsafe.Pointer(unsafe.SliceData(rhs)), len(rhs)*2, func(b, start, end int) {
+	avx2MatVecTiles(backend, batchSize, m, k*4, mvSpan{uintptr(unsafe.Pointer(unsafe.SliceData(rhs))), len(rhs) * 2}, func(b, start, end int) {
 		avx2MatVecBF16Tile(lhs[b*n*k:(b+1)*n*k], rhs[b*m*k:(b+1)*m*k], n, m, k, start, end, output[b*n*m:(b+1)*n*m])
 	})
 }
