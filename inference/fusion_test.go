@@ -12,7 +12,8 @@ import (
 )
 
 // TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops,
-// each SwiGLU's five and each RoPE's six into one op, and the reference
+// each SwiGLU's five and each RoPE's six into one op, ops read the
+// reshaped and sliced q/k/v as views instead of running those ops, and the reference
 // models (trained and random norm weights) compute bit for bit what they
 // compute without the fusions: teacher-forced log-probs (batched rows: the parallel path;
 // one short row), greedy continuations with and without the hook, and the
@@ -30,6 +31,7 @@ func testFusionPasses(t *testing.T, dir string) {
 		stats    *hook.Stats
 		// fused over the graphs compiled
 		rmsNorms, swiglus, ropes int64
+		views                    int64 // inputs read as views
 		layers                   int64
 	}
 	run := func() result {
@@ -38,7 +40,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		before, beforeS, beforeR := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused(), gobackend.RoPEsFused()
+		before, beforeS, beforeR, beforeV := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused(), gobackend.RoPEsFused(), gobackend.ViewsFolded()
 		seqs := randomSeqs(m, 4, 96)
 		lp, err := m.Forward(t.Context(), seqs, ForwardOptions{LogProbs: true})
 		if err != nil {
@@ -61,7 +63,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		toks = append(toks, plainToks...)
-		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, int64(m.Config.NumLayers)}
+		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, gobackend.ViewsFolded() - beforeV, int64(m.Config.NumLayers)}
 	}
 	fused := run()
 	layers := fused.layers
@@ -78,10 +80,17 @@ func testFusionPasses(t *testing.T, dir string) {
 	if fused.ropes < 3*layers || fused.ropes%layers != 0 {
 		t.Fatalf("%d RoPEs fused, want a multiple of %d for at least 3 graphs", fused.ropes, layers)
 	}
+	// A one-token step reads five views a layer: the RoPE's input (a
+	// reshaped slice of the joined q/k/v product), the queries of the
+	// attention, the new key and value of the cache updates, and the
+	// attention's output in the output projection.
+	if fused.views < 5*layers {
+		t.Fatalf("%d inputs read as views, want at least %d", fused.views, 5*layers)
+	}
 	t.Setenv("GOMLX_GO_NO_FUSION", "1")
 	plain := run()
-	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 {
-		t.Fatalf("%d RMS norms, %d SwiGLUs and %d RoPEs fused with the passes turned off", plain.rmsNorms, plain.swiglus, plain.ropes)
+	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 || plain.views != 0 {
+		t.Fatalf("%d RMS norms, %d SwiGLUs, %d RoPEs and %d views fused with the passes turned off", plain.rmsNorms, plain.swiglus, plain.ropes, plain.views)
 	}
 	for i := range fused.logProbs {
 		for j, a := range fused.logProbs[i] {

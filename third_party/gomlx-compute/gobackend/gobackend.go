@@ -75,3 +75,9 @@ func SwiGLUsFused() int64 { return fusedops.SwiGLUsFused.Load() }
 // ops) that compilation fused into one op with the same results (NPTI
 // Studio patch; diagnostics; see RMSNormsFused).
 func RoPEsFused() int64 { return fusedops.RoPEsFused.Load() }
+
+// ViewsFolded counts the op inputs that compilation turned into views:
+// chains of Reshapes and contiguous Slices the op reads in place instead
+// of running them (NPTI Studio patch; diagnostics). GOMLX_GO_NO_FUSION=1
+// or GOMLX_GO_NO_VIEWS=1 turns the pass off for graphs compiled afterwards.
+func ViewsFolded() int64 { return fusedops.ViewsFolded.Load() }

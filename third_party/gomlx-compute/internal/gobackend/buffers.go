@@ -141,6 +141,22 @@ func (b *Backend) getBufferPool(bucketedSize int) *sync.Pool {
 	return poolInterface.(*sync.Pool) //nolint:errcheck
 }
 
+// viewOf makes b (an execution's view slot) a buffer over the run of
+// src's values that v describes, and returns it (NPTI Studio patch; see
+// InputView).
+func (b *Buffer) viewOf(src *Buffer, v *InputView) *Buffer {
+	elem, n := v.Shape.DType.Size(), v.Shape.Size()
+	b.RawBackend, b.RawShape, b.InUse, b.isUserFed = src.RawBackend, v.Shape, true, true
+	b.RawBytes = src.RawBytes[v.Offset*elem : (v.Offset+n)*elem : (v.Offset+n)*elem]
+	b.recast(v.Shape.DType, n)
+	return b
+}
+
+// release drops a view slot's references to the bytes it viewed.
+func (b *Buffer) release() {
+	b.RawBytes, b.Flat, b.InUse = nil, nil, false
+}
+
 // recast re-sets the Flat field based on RawBytes, DType and length.
 func (b *Buffer) recast(dtype dtypes.DType, length int) {
 	if length == 0 {

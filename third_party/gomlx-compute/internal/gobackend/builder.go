@@ -183,6 +183,22 @@ type Node struct {
 
 	// Data for the specific node type.
 	Data any
+
+	// NPTI Studio patch: ViewInputs is nil, or has one entry per input:
+	// nil, or the view of that input the op reads instead (see InputView).
+	ViewInputs []*InputView
+}
+
+// InputView (NPTI Studio patch) is a contiguous run of an input's values
+// read with another shape: what a chain of Reshape and contiguous Slice
+// ops over the input would have computed, without running them (a graph
+// pass, fusedops/viewfold.go, folds such chains into the ops that read
+// them). The executor hands the op a buffer over the input's own bytes,
+// never owned by the op.
+type InputView struct {
+	Offset int          // the run's first value in the input's flat data
+	Shape  shapes.Shape // the shape the op reads
+	Slot   int          // the view's buffer in an execution's funcExecBuffers.views
 }
 
 // RecomputableNodeData is an interface that can be implemented by the Data field of a Node

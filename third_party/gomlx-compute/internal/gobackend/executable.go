@@ -41,6 +41,10 @@ type FunctionExecutable struct {
 	// MaxInputs is the maximum number of inputs any node has.
 	MaxInputs int
 
+	// NPTI Studio patch: NumViews counts the input views (Node.ViewInputs)
+	// of the nodes to process; each has its own slot in funcExecBuffers.views.
+	NumViews int
+
 	// ExecutionBuffersPool allows reuse of execution buffers.
 	ExecutionBuffersPool sync.Pool
 
@@ -112,6 +116,12 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 		}
 		totalInputs := len(node.Inputs) + totalCaptured
 		fe.MaxInputs = max(fe.MaxInputs, totalInputs)
+		for _, v := range node.ViewInputs { // NPTI Studio patch
+			if v != nil {
+				v.Slot = fe.NumViews
+				fe.NumViews++
+			}
+		}
 	}
 
 	// Recursively count uses for each node starting from outputs.
@@ -127,6 +137,7 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 				numUsed:       make([]atomic.Int32, numNodesToProcess),
 				owned:         make([]bool, numNodesToProcess),
 				remainingDeps: make([]int, numNodesToProcess),
+				views:         make([]Buffer, fe.NumViews),
 			}
 		},
 	}
@@ -190,6 +201,10 @@ type funcExecBuffers struct {
 	// Sequential execution-only: reused for each op.
 	opInputBuffers []*Buffer
 	opInputsOwned  []bool
+
+	// NPTI Studio patch: the buffers of the input views, one per view
+	// (InputView.Slot), so ops running in parallel never share one.
+	views []Buffer
 
 	// Parallel execution only: protects shared state.
 	mu sync.Mutex
@@ -510,6 +525,18 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 			fe.NumUses[inputIdx]-int(execBuf.numUsed[inputIdx].Load()) == 1
 	}
 
+	// NPTI Studio patch: an input read through a view is handed to the op
+	// as a buffer over the view's run of its bytes, not owned by the op;
+	// the input itself is restored before the use counts below.
+	if node.ViewInputs != nil {
+		for i, v := range node.ViewInputs {
+			if v != nil {
+				inputBuffers[i] = execBuf.views[v.Slot].viewOf(inputBuffers[i], v)
+				inputsOwned[i] = false
+			}
+		}
+	}
+
 	// lockIfNeededFn should be called before the execBuf slices are updated.
 	// It's refactored here is a closure so the code doens't need to be duplicated in the
 	// switch clause below.
@@ -638,6 +665,15 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 	}
 	// At the exit of the switch statement, lockIfNeededFn() must have been called,
 	// so we can write further updates to execBuf
+
+	if node.ViewInputs != nil { // NPTI Studio patch: the inputs behind the views
+		for i, v := range node.ViewInputs {
+			if v != nil {
+				execBuf.views[v.Slot].release()
+				inputBuffers[i] = execBuf.results[node.Inputs[i].Index]
+			}
+		}
+	}
 
 	// Update usage counts and free unused buffers.
 	for i, input := range node.Inputs {

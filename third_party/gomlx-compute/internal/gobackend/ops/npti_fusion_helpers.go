@@ -43,3 +43,36 @@ func LogisticFloat32(in, out []float32) {
 		execLogisticGeneric(in, out)
 	}
 }
+
+// ContiguousSlice reports whether s, a Slice with unit strides, takes one
+// contiguous run of its operand's row-major values, and returns the run's
+// first value (an offset into the operand's flat data): the axes after the
+// last one it narrows are whole, and those before it are taken at a single
+// index.
+func ContiguousSlice(s *gobackend.Node) (offset int, ok bool) {
+	d, isSlice := s.Data.(*sliceNode)
+	x := s.Inputs[0].Shape
+	r := x.Rank()
+	if s.OpType != compute.OpTypeSlice || !isSlice || len(d.starts) != r || len(d.limits) != r {
+		return 0, false
+	}
+	last := -1 // the last axis the slice narrows
+	for a := range r {
+		if len(d.strides) == r && d.strides[a] != 1 {
+			return 0, false
+		}
+		if d.limits[a]-d.starts[a] != x.Dimensions[a] {
+			last = a
+		}
+	}
+	for a := range last {
+		if d.limits[a]-d.starts[a] != 1 {
+			return 0, false
+		}
+	}
+	strides := x.Strides()
+	for a := range r {
+		offset += d.starts[a] * strides[a]
+	}
+	return offset, true
+}
