@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // TestCacheWrites feeds two rows through steps that take each way of
@@ -28,8 +30,25 @@ func TestCacheWrites(t *testing.T) {
 	}
 	a, b := seq(9), seq(5)
 	ctx := context.Background()
-	bt := m.newBatch(2, 32)
+	bt, err := m.newBatch(2, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer bt.free()
+	// The Go backend shares its buffers with the host: the empty cache is
+	// made there, zeroed, with no host copy for the first step to copy in.
+	for i, c := range bt.cache {
+		if !c.IsShared() {
+			t.Fatalf("cache tensor %d is not in a shared backend buffer", i)
+		}
+		tensors.MustConstFlatData(c, func(flat []float32) {
+			for j, v := range flat {
+				if v != 0 {
+					t.Fatalf("cache tensor %d starts with %v at %d", i, v, j)
+				}
+			}
+		})
+	}
 	steps := []struct {
 		rows    [][]int
 		oneHot  bool // expected write path
@@ -72,7 +91,10 @@ func TestCacheWrites(t *testing.T) {
 			continue
 		}
 		for r, full := range [][]int{a, b} {
-			solo := m.newBatch(1, 32)
+			solo, err := m.newBatch(1, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
 			want, err := m.step(ctx, solo, stepIn{rows: [][]int{full}, S: len(full)})
 			solo.free()
 			if err != nil {

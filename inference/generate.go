@@ -77,7 +77,10 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 	B := len(prompts)
 	S := lengthBucket(maxPrompt)
 	T := bucket(maxPrompt+o.MaxTokens, 16)
-	bt := m.newBatch(B, T)
+	bt, err := m.newBatch(B, T)
+	if err != nil {
+		return nil, err
+	}
 	defer bt.free()
 
 	stops := map[int]bool{}
