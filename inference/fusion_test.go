@@ -12,7 +12,8 @@ import (
 )
 
 // TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops,
-// each SwiGLU's five and each RoPE's six into one op, ops read the
+// each SwiGLU's five and each RoPE's six into one op, each residual Add
+// and the norm of its sum into one op with both results, ops read the
 // reshaped and sliced q/k/v as views instead of running those ops, and the reference
 // models (trained and random norm weights) compute bit for bit what they
 // compute without the fusions: teacher-forced log-probs (batched rows: the parallel path;
@@ -32,6 +33,7 @@ func testFusionPasses(t *testing.T, dir string) {
 		// fused over the graphs compiled
 		rmsNorms, swiglus, ropes int64
 		views                    int64 // inputs read as views
+		addNorms                 int64 // residual Adds fused with the next norm
 		layers                   int64
 	}
 	run := func() result {
@@ -41,6 +43,7 @@ func testFusionPasses(t *testing.T, dir string) {
 		}
 		defer m.Close()
 		before, beforeS, beforeR, beforeV := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused(), gobackend.RoPEsFused(), gobackend.ViewsFolded()
+		beforeA := gobackend.AddNormsFused()
 		seqs := randomSeqs(m, 4, 96)
 		lp, err := m.Forward(t.Context(), seqs, ForwardOptions{LogProbs: true})
 		if err != nil {
@@ -63,7 +66,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		toks = append(toks, plainToks...)
-		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, gobackend.ViewsFolded() - beforeV, int64(m.Config.NumLayers)}
+		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, gobackend.ViewsFolded() - beforeV, gobackend.AddNormsFused() - beforeA, int64(m.Config.NumLayers)}
 	}
 	fused := run()
 	layers := fused.layers
@@ -87,10 +90,18 @@ func testFusionPasses(t *testing.T, dir string) {
 	if fused.views < 5*layers {
 		t.Fatalf("%d inputs read as views, want at least %d", fused.views, 5*layers)
 	}
+	// Every residual Add feeds the next norm, the last one the final norm
+	// where no Gather of the last positions comes between: 2L a graph for
+	// the two log-prob graphs, 2L-1 for the four others (two prompts'
+	// prefill, two decode steps).
+	if want := 2*2*layers + 4*(2*layers-1); fused.addNorms != want {
+		t.Fatalf("%d Add + RMS norm pairs fused, want %d", fused.addNorms, want)
+	}
 	t.Setenv("GOMLX_GO_NO_FUSION", "1")
 	plain := run()
-	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 || plain.views != 0 {
-		t.Fatalf("%d RMS norms, %d SwiGLUs, %d RoPEs and %d views fused with the passes turned off", plain.rmsNorms, plain.swiglus, plain.ropes, plain.views)
+	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 || plain.views != 0 || plain.addNorms != 0 {
+		t.Fatalf("%d RMS norms, %d SwiGLUs, %d RoPEs, %d views and %d Add + norm pairs fused with the passes turned off",
+			plain.rmsNorms, plain.swiglus, plain.ropes, plain.views, plain.addNorms)
 	}
 	for i := range fused.logProbs {
 		for j, a := range fused.logProbs[i] {

@@ -76,6 +76,11 @@ func SwiGLUsFused() int64 { return fusedops.SwiGLUsFused.Load() }
 // Studio patch; diagnostics; see RMSNormsFused).
 func RoPEsFused() int64 { return fusedops.RoPEsFused.Load() }
 
+// AddNormsFused counts the residual Adds fused with the RMS norm of their
+// sum into one op with both results (NPTI Studio patch; diagnostics; see
+// RMSNormsFused).
+func AddNormsFused() int64 { return fusedops.AddNormsFused.Load() }
+
 // ViewsFolded counts the op inputs that compilation turned into views:
 // chains of Reshapes and contiguous Slices the op reads in place instead
 // of running them (NPTI Studio patch; diagnostics). GOMLX_GO_NO_FUSION=1

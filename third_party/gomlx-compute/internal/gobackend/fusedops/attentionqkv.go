@@ -98,7 +98,10 @@ func FusedAttentionQKVProjection(f *gobackend.Function, x, wQKV, biasQ, biasK, b
 //
 // The matmul (x @ wQKV) is already computed by the DotGeneral sub-node.
 // This executor just splits the combined result into Q/K/V and adds biases.
-func execFusedAttentionQKVProjection(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, _ []bool) ([]*gobackend.Buffer, error) {
+func execFusedAttentionQKVProjection(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) ([]*gobackend.Buffer, error) {
+	if k, ok := node.Data.(passFusedMulti); ok { // NPTI Studio patch: see addnorm.go.
+		return k.execMulti(backend, node, inputs, inputsOwned)
+	}
 	data := node.Data.(*nodeFusedAttentionQKVProjection)
 	combined := inputs[0] // DotGeneral result: [batch, qDim+2*kvDim]
 

@@ -213,22 +213,22 @@ func execRMSNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gob
 	}
 	out := output.Flat.([]float32)
 	H := len(w)
-	rows := len(x) / H
-	norm := func(row int) {
-		xr, or := x[row*H:(row+1)*H], out[row*H:(row+1)*H]
-		var s float32
-		for _, v := range xr {
-			s += float32(v * v) // rounded before the sum, as Mul then ReduceSum
-		}
-		r := float32(1 / math.Sqrt(float64(float32(float32(s*d.scale)+d.eps))))
-		for i, v := range xr {
-			or[i] = float32(v*r) * w[i]
-		}
-	}
-	forRows(backend, rows, H, func(r0, r1 int) {
+	forRows(backend, len(x)/H, H, func(r0, r1 int) {
 		for row := r0; row < r1; row++ {
-			norm(row)
+			d.row(x[row*H:(row+1)*H], w, out[row*H:(row+1)*H])
 		}
 	})
 	return output, nil
+}
+
+// row normalizes one row: out = x·rsqrt(Σx²·scale + eps)·w.
+func (d *rmsNormData) row(x, w, out []float32) {
+	var s float32
+	for _, v := range x {
+		s += float32(v * v) // rounded before the sum, as Mul then ReduceSum
+	}
+	r := float32(1 / math.Sqrt(float64(float32(float32(s*d.scale)+d.eps))))
+	for i, v := range x {
+		out[i] = float32(v*r) * w[i]
+	}
 }
