@@ -83,10 +83,7 @@ const captureBytes = 48 << 20
 // forwardGroup runs one padded batch of Forward.
 func (m *Model) forwardGroup(ctx context.Context, seqs [][]int, S int, o ForwardOptions) ([][]float64, error) {
 	B := len(seqs)
-	bt, err := m.newBatch(B, S)
-	if err != nil {
-		return nil, err
-	}
+	bt := m.newBatch(B, S)
 	defer bt.free()
 	in := stepIn{rows: seqs, S: S, override: o.Override, allLogits: o.LogProbs}
 	if o.Capture != nil {

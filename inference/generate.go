@@ -77,10 +77,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 	B := len(prompts)
 	S := lengthBucket(maxPrompt)
 	T := bucket(maxPrompt+o.MaxTokens, 16)
-	bt, err := m.newBatch(B, T)
-	if err != nil {
-		return nil, err
-	}
+	bt := m.newBatch(B, T)
 	defer bt.free()
 
 	stops := map[int]bool{}

@@ -462,23 +462,12 @@ func (m *Model) exec(v variant) (*graph.Exec, error) {
 	return e, nil
 }
 
-// zeroCache returns empty K and V caches [B, KVH, T, D] for every layer,
-// made in the backend's memory where it shares its buffers with the host
-// (the Go backend): one zeroed buffer each, not a host copy as well that
-// the first step would copy over (the cache is the largest thing a long
-// generation allocates).
-func (m *Model) zeroCache(B, T int) ([]*tensors.Tensor, error) {
+// zeroCache returns empty K and V caches [B, KVH, T, D] for every layer.
+func (m *Model) zeroCache(B, T int) []*tensors.Tensor {
 	c := m.Config
 	out := make([]*tensors.Tensor, 2*c.NumLayers)
 	for i := range out {
-		t, err := tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dtypes.Float32, B, c.NumKVHeads, T, c.HeadDim))
-		if err != nil {
-			for _, u := range out[:i] {
-				_ = u.FinalizeAll()
-			}
-			return nil, fmt.Errorf("inference: allocating the KV cache: %w", err)
-		}
-		out[i] = t
+		out[i] = tensors.FromShape(shapes.Make(dtypes.Float32, B, c.NumKVHeads, T, c.HeadDim))
 	}
-	return out, nil
+	return out
 }

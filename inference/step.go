@@ -23,12 +23,8 @@ type batch struct {
 	lens  []int // tokens in the cache per row
 }
 
-func (m *Model) newBatch(B, T int) (*batch, error) {
-	cache, err := m.zeroCache(B, T)
-	if err != nil {
-		return nil, err
-	}
-	return &batch{B: B, T: T, cache: cache, lens: make([]int, B)}, nil
+func (m *Model) newBatch(B, T int) *batch {
+	return &batch{B: B, T: T, cache: m.zeroCache(B, T), lens: make([]int, B)}
 }
 
 // free releases the cache buffers.
