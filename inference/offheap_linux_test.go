@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -98,4 +100,48 @@ func TestReadAheadOnlyOffHeap(t *testing.T) {
 	if after := gobackend.PrefetchHints(); after != before {
 		t.Fatalf("read-ahead hints went from %d to %d over products with Go-heap weights", before, after)
 	}
+}
+
+// TestOffHeapDonatedStaysMapped: a shared backend buffer of 256 KiB or more
+// lives off the Go heap; donated to a graph that updates it in place, it
+// comes back as a shallow clone of the donated Buffer. The mapping must
+// outlive the donated struct: after collections the result still reads
+// back (before the fix, the collector unmapped it and the read faulted).
+func TestOffHeapDonatedStaysMapped(t *testing.T) {
+	be, err := newBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 128 << 10 // 512 KiB of float32
+	e, err := graph.NewExec(be, func(x *graph.Node) *graph.Node { return graph.AddScalar(x, 1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dtypes.Float32, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := range 3 {
+		d, err := graph.DonateTensorBuffer(in, be, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Call(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = res[0]
+		for range 3 {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+		tensors.MustConstFlatData(in, func(flat []float32) {
+			for i, v := range flat {
+				if v != float32(step+1) {
+					t.Fatalf("step %d: value %d is %v", step, i, v)
+				}
+			}
+		})
+	}
+	_ = in.FinalizeAll()
 }

@@ -89,7 +89,18 @@ type Buffer struct {
 	// Flat is always a slice of the underlying data type (shape.DType).
 	// It is a re-casting of RawBytes.
 	Flat any
+
+	// NPTI Studio patch: offHeap, for a buffer whose bytes are an off-heap
+	// mapping (buffers_offheap_linux.go), is the object whose cleanup
+	// unmaps them. Shallow clones (a donated buffer updated in place comes
+	// back from an execution as one) copy the pointer, so the mapping
+	// lives as long as any Buffer over it.
+	offHeap *offHeapMapping
 }
+
+// offHeapMapping stands for one off-heap mapping (NPTI Studio patch; see
+// Buffer.offHeap).
+type offHeapMapping struct{ start uintptr }
 
 // EqualNodeData implements nodeDataComparable for Buffer.
 // For Constants, this compares the shape and the actual data values.
@@ -416,6 +427,7 @@ func (buffer *Buffer) Finalize() error {
 	buffer.Flat = nil
 	buffer.RawBytes = nil
 	buffer.RawShape = shapes.Invalid()
+	buffer.offHeap = nil // NPTI Studio patch: unmapped once no clone holds it either
 	return nil
 }
 

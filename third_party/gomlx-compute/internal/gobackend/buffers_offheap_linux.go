@@ -23,8 +23,8 @@ const madvHugePage = 14
 const offHeapMinBytes = 256 << 10
 
 // newOffHeapBuffer allocates a user-fed buffer of exactly the shape's size
-// in anonymous memory mapped for it, unmapped once the Buffer is
-// unreachable. Model weights held this way neither count toward the
+// in anonymous memory mapped for it, unmapped once neither the Buffer nor
+// any shallow clone of it is reachable (Buffer.offHeap). Model weights held this way neither count toward the
 // garbage collector's heap goal (with them on the heap, the collector lets
 // transient garbage grow in proportion to the model) nor carry the size
 // buckets' padding. It returns nil when the shape is small or the mapping
@@ -52,7 +52,8 @@ func (b *Backend) newOffHeapBuffer(shape shapes.Shape) *Buffer {
 	buf.recast(shape.DType, shape.Size())
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	registerOffHeap(start, size)
-	runtime.AddCleanup(buf, func(m []byte) {
+	buf.offHeap = &offHeapMapping{start: start}
+	runtime.AddCleanup(buf.offHeap, func(m []byte) {
 		unregisterOffHeap(start) // no new read-ahead hint for it
 		if BeforeUnmap != nil {
 			BeforeUnmap() // nor any left, nor a read-ahead running
