@@ -25,18 +25,21 @@ func TestFusionPasses(t *testing.T) {
 	}
 }
 
+// fusionResult is what testFusionPasses compares, and how much the passes
+// fused over the graphs compiled.
+type fusionResult struct {
+	logProbs [][]float64
+	tokens   [][]int
+	stats    *hook.Stats
+	// fused over the graphs compiled
+	rmsNorms, swiglus, ropes int64
+	views                    int64 // inputs read as views
+	addNorms                 int64 // residual Adds fused with the next norm
+	layers                   int64
+}
+
 func testFusionPasses(t *testing.T, dir string) {
-	type result struct {
-		logProbs [][]float64
-		tokens   [][]int
-		stats    *hook.Stats
-		// fused over the graphs compiled
-		rmsNorms, swiglus, ropes int64
-		views                    int64 // inputs read as views
-		addNorms                 int64 // residual Adds fused with the next norm
-		layers                   int64
-	}
-	run := func() result {
+	run := func() fusionResult {
 		m, err := Load(dir, Options{Backend: "go"})
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +69,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		toks = append(toks, plainToks...)
-		return result{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, gobackend.ViewsFolded() - beforeV, gobackend.AddNormsFused() - beforeA, int64(m.Config.NumLayers)}
+		return fusionResult{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, gobackend.ViewsFolded() - beforeV, gobackend.AddNormsFused() - beforeA, int64(m.Config.NumLayers)}
 	}
 	fused := run()
 	layers := fused.layers
@@ -86,9 +89,9 @@ func testFusionPasses(t *testing.T, dir string) {
 	// A one-token step reads five views a layer: the RoPE's input (a
 	// reshaped slice of the joined q/k/v product), the queries of the
 	// attention, the new key and value of the cache updates, and the
-	// attention's output in the output projection.
-	if fused.views < 5*layers {
-		t.Fatalf("%d inputs read as views, want at least %d", fused.views, 5*layers)
+	// attention's output in the output projection; two decode graphs.
+	if fused.views < 2*5*layers {
+		t.Fatalf("%d inputs read as views, want at least %d", fused.views, 2*5*layers)
 	}
 	// Every residual Add feeds the next norm, the last one the final norm
 	// where no Gather of the last positions comes between: 2L a graph for
@@ -97,25 +100,39 @@ func testFusionPasses(t *testing.T, dir string) {
 	if want := 2*2*layers + 4*(2*layers-1); fused.addNorms != want {
 		t.Fatalf("%d Add + RMS norm pairs fused, want %d", fused.addNorms, want)
 	}
+	// The fusions without the views give the same bits too.
+	t.Setenv("GOMLX_GO_NO_VIEWS", "1")
+	noViews := run()
+	if noViews.views != 0 || noViews.addNorms != fused.addNorms {
+		t.Fatalf("with the views turned off: %d views, %d Add + norm pairs (want 0, %d)", noViews.views, noViews.addNorms, fused.addNorms)
+	}
+	sameBits(t, "without views", fused, noViews)
+	t.Setenv("GOMLX_GO_NO_VIEWS", "")
 	t.Setenv("GOMLX_GO_NO_FUSION", "1")
 	plain := run()
 	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 || plain.views != 0 || plain.addNorms != 0 {
 		t.Fatalf("%d RMS norms, %d SwiGLUs, %d RoPEs, %d views and %d Add + norm pairs fused with the passes turned off",
 			plain.rmsNorms, plain.swiglus, plain.ropes, plain.views, plain.addNorms)
 	}
-	for i := range fused.logProbs {
-		for j, a := range fused.logProbs[i] {
-			if b := plain.logProbs[i][j]; math.Float64bits(a) != math.Float64bits(b) {
-				t.Fatalf("log-prob [%d][%d]: fused %v, unfused %v", i, j, a, b)
+	sameBits(t, "unfused", fused, plain)
+}
+
+// sameBits fails unless b's log-probs, tokens and statistics are a's.
+func sameBits(t *testing.T, what string, a, b fusionResult) {
+	t.Helper()
+	for i := range a.logProbs {
+		for j, x := range a.logProbs[i] {
+			if y := b.logProbs[i][j]; math.Float64bits(x) != math.Float64bits(y) {
+				t.Fatalf("log-prob [%d][%d]: fused %v, %s %v", i, j, x, what, y)
 			}
 		}
 	}
-	for i := range fused.tokens {
-		if !slices.Equal(fused.tokens[i], plain.tokens[i]) {
-			t.Fatalf("row %d: fused generated %v, unfused %v", i, fused.tokens[i], plain.tokens[i])
+	for i := range a.tokens {
+		if !slices.Equal(a.tokens[i], b.tokens[i]) {
+			t.Fatalf("row %d: fused generated %v, %s %v", i, a.tokens[i], what, b.tokens[i])
 		}
 	}
-	if !slices.Equal(fused.stats.Active, plain.stats.Active) || !slices.Equal(fused.stats.Hist, plain.stats.Hist) {
-		t.Fatal("decode-step FFN statistics differ with the fusion")
+	if !slices.Equal(a.stats.Active, b.stats.Active) || !slices.Equal(a.stats.Hist, b.stats.Hist) {
+		t.Fatalf("decode-step FFN statistics differ %s", what)
 	}
 }

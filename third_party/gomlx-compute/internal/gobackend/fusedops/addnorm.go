@@ -50,7 +50,7 @@ func (addNormFusion) Apply(b *gobackend.Builder) (bool, error) {
 	}
 	modified := false
 	for _, f := range b.Functions {
-		if !fusable(f) || capturesAny(f) {
+		if !fusable(f) || capturesAny(f) || anyDynamic(f) {
 			continue
 		}
 		// replace maps each fused Add to the sum output, each fused norm to
@@ -91,9 +91,9 @@ func (addNormFusion) Apply(b *gobackend.Builder) (bool, error) {
 	return modified, nil // the new nodes were appended: the function needs sorting
 }
 
-// capturesAny reports whether a node of f reads values of enclosing
-// functions through closures (the pass leaves such functions alone: a
-// closure compiled already would keep reading the nodes it replaces).
+// capturesAny reports whether a node of f reads values through closures
+// (CapturedInputs): the pass rewires Inputs only, so it leaves such
+// functions alone.
 func capturesAny(f *gobackend.Function) bool {
 	for _, n := range f.Nodes {
 		if len(n.CapturedInputs) > 0 {

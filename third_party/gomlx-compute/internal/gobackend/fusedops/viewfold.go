@@ -8,6 +8,7 @@ package fusedops
 
 import (
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/gomlx/compute"
@@ -46,10 +47,14 @@ func (viewFold) Apply(b *gobackend.Builder) (bool, error) {
 		return false, nil
 	}
 	for _, f := range b.Functions {
-		if !fusable(f) {
+		if !fusable(f) || anyDynamic(f) {
 			continue
 		}
+		live := liveNodes(f)
 		for _, n := range f.Nodes {
+			if !live[n] {
+				continue // e.g. what the fusions above left behind: never executed
+			}
 			for _, i := range viewInputs(n) {
 				root, offset, ok := viewOf(n.Inputs[i])
 				if !ok {
@@ -103,20 +108,48 @@ func viewOf(x *gobackend.Node) (root *gobackend.Node, offset int, ok bool) {
 	}
 	root = x
 	for {
-		switch root.OpType {
-		case compute.OpTypeReshape:
-		case compute.OpTypeSlice:
+		if (root.OpType != compute.OpTypeReshape && root.OpType != compute.OpTypeSlice) || root.Inputs[0].Shape.IsDynamic() {
+			return root, offset, root != x
+		}
+		if root.OpType == compute.OpTypeSlice {
 			off, contiguous := ops.ContiguousSlice(root)
 			if !contiguous {
 				return root, offset, root != x
 			}
-			offset += off
-		default:
-			return root, offset, root != x
-		}
-		if root.Inputs[0].Shape.IsDynamic() {
-			return root, offset, root != x
+			offset += off // the run's start in the Slice's operand
 		}
 		root = root.Inputs[0]
 	}
+}
+
+// anyDynamic reports whether a node of f has a dynamic shape: such
+// functions run on per-execution copies of their nodes
+// (createSpecialization), whose shapes and data are recomputed from their
+// inputs', and the passes that rewire inputs leave them alone.
+func anyDynamic(f *gobackend.Function) bool {
+	for _, n := range f.Nodes {
+		if n.Shape.IsDynamic() {
+			return true
+		}
+	}
+	return false
+}
+
+// liveNodes marks the nodes of f that its outputs read, directly or not.
+func liveNodes(f *gobackend.Function) map[*gobackend.Node]bool {
+	live := make(map[*gobackend.Node]bool, len(f.Nodes))
+	stack := slices.Clone(f.Outputs)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if live[n] {
+			continue
+		}
+		live[n] = true
+		stack = append(stack, n.Inputs...)
+		for _, c := range n.CapturedInputs {
+			stack = append(stack, c...)
+		}
+	}
+	return live
 }
