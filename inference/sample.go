@@ -63,11 +63,16 @@ func (s *sampler) next(logits []float32) int {
 	return id
 }
 
+// argmax returns the index of the first largest value of x (0 for none;
+// NaNs never win, though a NaN in x[0] stays the answer, as before).
 func argmax(x []float32) int {
-	best := 0
+	if len(x) == 0 {
+		return 0
+	}
+	best, bv := 0, x[0] // the best value in a register, not reloaded from x
 	for i, v := range x {
-		if v > x[best] {
-			best = i
+		if v > bv {
+			best, bv = i, v
 		}
 	}
 	return best

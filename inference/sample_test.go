@@ -25,6 +25,21 @@ func TestGreedyTieTakesFirst(t *testing.T) {
 	if id := s.next([]float32{1, 5, 5, 2}); id != 1 {
 		t.Fatalf("argmax tie: got %d, want 1", id)
 	}
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		x    []float32
+		want int
+	}{
+		{[]float32{nan, 3, 9}, 0},      // nothing compares above a leading NaN
+		{[]float32{1, nan, 7, nan}, 2}, // later NaNs never win
+		{[]float32{-3, -1, -2}, 1},
+		{[]float32{float32(math.Inf(-1)), -1e30}, 1},
+		{nil, 0},
+	} {
+		if got := argmax(c.x); got != c.want {
+			t.Fatalf("argmax(%v) = %d, want %d", c.x, got, c.want)
+		}
+	}
 }
 
 // The empirical distribution of draws follows softmax(logits/T) restricted
