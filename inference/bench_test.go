@@ -87,6 +87,34 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// BenchmarkDecodeSteeredBatch2 is the studio's side-by-side stream: row 0
+// unsteered, row 1 with an override (1 % of the neurons clamped, 1 %
+// added, NPTI's 0.9 add fraction) at every decode step.
+func BenchmarkDecodeSteeredBatch2(b *testing.B) {
+	m := benchModelWeights(b, "f32")
+	L, N := m.Layers(), m.Neurons()
+	o := &hook.Override{Layers: L, Neurons: N, Clamp: make([]bool, L*N), Add: make([]float32, L*N), AddFraction: 0.9, Seed: 5}
+	for i := 0; i < L*N; i += 100 {
+		o.Clamp[i] = true
+		o.Add[i+50] = 1.5
+	}
+	prompts := randomSeqs(m, 2, 16)
+	ctx := context.Background()
+	const n = 32
+	run := func() {
+		if _, err := m.Generate(ctx, prompts, GenerateOptions{MaxTokens: n, IgnoreEOS: true,
+			Override: o, OverrideRows: []bool{false, true}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run()
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
 func BenchmarkDecodeBatch1(b *testing.B) { benchDecode(b, 1, "f32") }
 func BenchmarkDecodeBatch2(b *testing.B) { benchDecode(b, 2, "f32") }
 
