@@ -58,6 +58,17 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		lp = append(lp, short...)
+		// The same rows steered (the hook's per-layer override rows).
+		o := hook.NewOverride(m.Layers(), m.Neurons())
+		for i := 0; i < len(o.Clamp); i += 7 {
+			o.Clamp[i] = true
+			o.Add[(i+3)%len(o.Add)] = 0.75
+		}
+		steered, err := m.Forward(t.Context(), seqs[:2], ForwardOptions{LogProbs: true, Override: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp = append(lp, steered...)
 		st := hook.NewStats(m.Layers(), m.Neurons(), true)
 		toks, err := m.Generate(t.Context(), [][]int{seqs[0][:9], seqs[1][:5]}, GenerateOptions{
 			MaxTokens: 12, IgnoreEOS: true, Capture: st, CaptureScope: hook.Generated})
@@ -95,9 +106,9 @@ func testFusionPasses(t *testing.T, dir string) {
 	}
 	// Every residual Add feeds the next norm, the last one the final norm
 	// where no Gather of the last positions comes between: 2L a graph for
-	// the two log-prob graphs, 2L-1 for the four others (two prompts'
-	// prefill, two decode steps).
-	if want := 2*2*layers + 4*(2*layers-1); fused.addNorms != want {
+	// the three log-prob graphs (one steered), 2L-1 for the four others
+	// (two prompts' prefill, two decode steps).
+	if want := 3*2*layers + 4*(2*layers-1); fused.addNorms != want {
 		t.Fatalf("%d Add + RMS norm pairs fused, want %d", fused.addNorms, want)
 	}
 	// The fusions without the views give the same bits too.

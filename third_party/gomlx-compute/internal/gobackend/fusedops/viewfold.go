@@ -76,10 +76,12 @@ func (viewFold) Apply(b *gobackend.Builder) (bool, error) {
 // of the ops whose executors read the input's values and shape from the
 // buffer they are handed, and only read them. The matrix product's lhs
 // (its rhs, a weight, may be matched by its own producer: see
-// dot/mixed_bf16.go), the first input of the fused norms, RoPE and SwiGLU
-// of this package, the queries of the fused attention, and the update of a
-// DynamicUpdateSlice (its operand, the KV cache, is updated in place when
-// owned).
+// dot/mixed_bf16.go), the first input of the fused norms, RoPE (and its
+// tables) and SwiGLU of this package, the queries of the fused attention,
+// the update of a DynamicUpdateSlice (its operand, the KV cache, is updated
+// in place when owned), and both operands of the elementwise binary ops
+// (their executors broadcast by the buffers' shapes; e.g. the hook's
+// per-layer rows of the override vectors, a bias).
 func viewInputs(n *gobackend.Node) []int {
 	if n.IsMultiOutputs() || n.Shape.IsDynamic() || len(n.Inputs) == 0 {
 		return nil
@@ -88,12 +90,22 @@ func viewInputs(n *gobackend.Node) []int {
 	case compute.OpTypeDotGeneral, compute.OpTypeFusedScaledDotProductAttention:
 		return []int{0}
 	case compute.OpTypeFusedLayerNorm:
+		if _, rope := n.Data.(ropeData); rope {
+			return []int{0, 1, 2}
+		}
 		if _, ours := n.Data.(passFused); ours {
 			return []int{0}
 		}
 	case compute.OpTypeDynamicUpdateSlice:
 		if len(n.Inputs) > 1 {
 			return []int{1}
+		}
+	case compute.OpTypeAdd, compute.OpTypeSub, compute.OpTypeMul, compute.OpTypeDiv,
+		compute.OpTypeMax, compute.OpTypeMin,
+		compute.OpTypeGreaterThan, compute.OpTypeGreaterOrEqual, compute.OpTypeLessThan, compute.OpTypeLessOrEqual,
+		compute.OpTypeEqual, compute.OpTypeNotEqual, compute.OpTypeLogicalAnd, compute.OpTypeLogicalOr:
+		if len(n.Inputs) == 2 {
+			return []int{0, 1}
 		}
 	}
 	return nil
