@@ -96,7 +96,7 @@ func BenchmarkDecodeSteeredBatch2(b *testing.B) {
 	o := &hook.Override{Layers: L, Neurons: N, Clamp: make([]bool, L*N), Add: make([]float32, L*N), AddFraction: 0.9, Seed: 5}
 	for i := 0; i < L*N; i += 100 {
 		o.Clamp[i] = true
-		o.Add[i+50] = 1.5
+		o.Add[(i+50)%len(o.Add)] = 1.5
 	}
 	prompts := randomSeqs(m, 2, 16)
 	ctx := context.Background()

@@ -131,7 +131,14 @@ func testFusionPasses(t *testing.T, dir string) {
 // sameBits fails unless b's log-probs, tokens and statistics are a's.
 func sameBits(t *testing.T, what string, a, b fusionResult) {
 	t.Helper()
+	if len(a.logProbs) != len(b.logProbs) || len(a.tokens) != len(b.tokens) {
+		t.Fatalf("%d log-prob rows and %d token rows fused, %d and %d %s",
+			len(a.logProbs), len(a.tokens), len(b.logProbs), len(b.tokens), what)
+	}
 	for i := range a.logProbs {
+		if len(a.logProbs[i]) != len(b.logProbs[i]) {
+			t.Fatalf("log-prob row %d: %d fused, %d %s", i, len(a.logProbs[i]), len(b.logProbs[i]), what)
+		}
 		for j, x := range a.logProbs[i] {
 			if y := b.logProbs[i][j]; math.Float64bits(x) != math.Float64bits(y) {
 				t.Fatalf("log-prob [%d][%d]: fused %v, %s %v", i, j, x, what, y)

@@ -145,3 +145,42 @@ func TestOffHeapDonatedStaysMapped(t *testing.T) {
 	}
 	_ = in.FinalizeAll()
 }
+
+// TestOffHeapUnmapped: a finalized off-heap buffer is unmapped once the
+// collector finds nothing over it, whatever small objects were allocated
+// beside the object that stands for its mapping.
+func TestOffHeapUnmapped(t *testing.T) {
+	be, err := newBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // what earlier tests left unreachable goes first
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := gobackend.OffHeapMappings()
+	var keep []*int // small pointer-free neighbours, alive throughout
+	ts := make([]*tensors.Tensor, 4)
+	for i := range ts {
+		keep = append(keep, new(int))
+		if ts[i], err = tensors.FromShapeForBackend(be, 0, shapes.Make(dtypes.Float32, 128<<10)); err != nil {
+			t.Fatal(err)
+		}
+		keep = append(keep, new(int))
+	}
+	if got := gobackend.OffHeapMappings(); got != before+len(ts) {
+		t.Fatalf("%d off-heap mappings after allocating %d, want %d", got, len(ts), before+len(ts))
+	}
+	for _, x := range ts {
+		_ = x.FinalizeAll()
+	}
+	ts = nil
+	for deadline := time.Now().Add(20 * time.Second); gobackend.OffHeapMappings() > before && time.Now().Before(deadline); {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := gobackend.OffHeapMappings(); got > before {
+		t.Fatalf("%d off-heap mappings left after finalizing, want %d", got, before)
+	}
+	runtime.KeepAlive(keep)
+}

@@ -60,6 +60,11 @@ func PrefetchHints() int {
 	return gobackend.PrefetchHints()
 }
 
+// OffHeapMappings is how many buffers the Go backend holds outside the Go
+// heap (NPTI Studio patch; diagnostics): shared buffers of 256 KiB or more,
+// such as model weights, each unmapped once no Buffer over it is reachable.
+func OffHeapMappings() int { return gobackend.OffHeapMappings() }
+
 // RMSNormsFused counts the RMS norms (x·rsqrt(mean(x²)+ε)·w, nine graph
 // ops) that compilation fused into one op with the same results (NPTI
 // Studio patch; diagnostics). GOMLX_GO_NO_FUSION=1 turns the fusion passes

@@ -45,6 +45,14 @@ func OffHeapBytes(addr uintptr) int {
 	return offHeapSpans.m[addr]
 }
 
+// OffHeapMappings reports how many off-heap buffers are mapped (NPTI
+// Studio patch; diagnostics, tests).
+func OffHeapMappings() int {
+	offHeapSpans.Lock()
+	defer offHeapSpans.Unlock()
+	return len(offHeapSpans.m)
+}
+
 func registerOffHeap(addr uintptr, n int) {
 	offHeapSpans.Lock()
 	defer offHeapSpans.Unlock()
@@ -99,8 +107,11 @@ type Buffer struct {
 }
 
 // offHeapMapping stands for one off-heap mapping (NPTI Studio patch; see
-// Buffer.offHeap).
-type offHeapMapping struct{ start uintptr }
+// Buffer.offHeap). It holds a pointer (the mapping's bytes, outside the
+// Go heap): a pointer-free object this small would come from the tiny
+// allocator, and a cleanup on it may never run while another object of
+// its 16-byte block lives.
+type offHeapMapping struct{ mem []byte }
 
 // EqualNodeData implements nodeDataComparable for Buffer.
 // For Constants, this compares the shape and the actual data values.
@@ -427,7 +438,9 @@ func (buffer *Buffer) Finalize() error {
 	buffer.Flat = nil
 	buffer.RawBytes = nil
 	buffer.RawShape = shapes.Invalid()
-	buffer.offHeap = nil // NPTI Studio patch: unmapped once no clone holds it either
+	// NPTI Studio patch: the mapping is unmapped once no clone holds it
+	// either; as before, nothing may read the buffer after Finalize.
+	buffer.offHeap = nil
 	return nil
 }
 

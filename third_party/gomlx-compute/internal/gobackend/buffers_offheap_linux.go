@@ -52,7 +52,7 @@ func (b *Backend) newOffHeapBuffer(shape shapes.Shape) *Buffer {
 	buf.recast(shape.DType, shape.Size())
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	registerOffHeap(start, size)
-	buf.offHeap = &offHeapMapping{start: start}
+	buf.offHeap = &offHeapMapping{mem: mem}
 	runtime.AddCleanup(buf.offHeap, func(m []byte) {
 		unregisterOffHeap(start) // no new read-ahead hint for it
 		if BeforeUnmap != nil {

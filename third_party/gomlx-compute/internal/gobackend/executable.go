@@ -535,6 +535,13 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 				inputsOwned[i] = false
 			}
 		}
+		defer func() { // on every return: the slots keep no references
+			for _, v := range node.ViewInputs {
+				if v != nil {
+					execBuf.views[v.Slot].release()
+				}
+			}
+		}()
 	}
 
 	// lockIfNeededFn should be called before the execBuf slices are updated.
@@ -669,7 +676,6 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 	if node.ViewInputs != nil { // NPTI Studio patch: the inputs behind the views
 		for i, v := range node.ViewInputs {
 			if v != nil {
-				execBuf.views[v.Slot].release()
 				inputBuffers[i] = execBuf.results[node.Inputs[i].Index]
 			}
 		}
