@@ -58,20 +58,26 @@ func BenchmarkPrefillCapture(b *testing.B) {
 }
 
 func benchDecode(b *testing.B, rows int, weights string) {
-	m := benchModelWeights(b, weights)
+	benchDecodeWith(b, benchModelWeights(b, weights), rows, GenerateOptions{})
+}
+
+// benchDecodeWith measures greedy decode steps of rows rows under o (its
+// MaxTokens and IgnoreEOS are set here).
+func benchDecodeWith(b *testing.B, m *Model, rows int, o GenerateOptions) {
 	prompts := randomSeqs(m, rows, 16)
 	ctx := context.Background()
 	const n = 32
-	run := func(max int) {
-		if _, err := m.Generate(ctx, prompts, GenerateOptions{MaxTokens: max, IgnoreEOS: true}); err != nil {
+	o.MaxTokens, o.IgnoreEOS = n, true
+	run := func() {
+		if _, err := m.Generate(ctx, prompts, o); err != nil {
 			b.Fatal(err)
 		}
 	}
-	run(n)
+	run()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		run(n)
+		run()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "steps/s")
 	b.ReportMetric(float64(n*b.N)/(cpuTime()-cpu0).Seconds(), "steps/cpu-s")
@@ -92,27 +98,13 @@ func cpuTime() time.Duration {
 // added, NPTI's 0.9 add fraction) at every decode step.
 func BenchmarkDecodeSteeredBatch2(b *testing.B) {
 	m := benchModelWeights(b, "f32")
-	L, N := m.Layers(), m.Neurons()
-	o := &hook.Override{Layers: L, Neurons: N, Clamp: make([]bool, L*N), Add: make([]float32, L*N), AddFraction: 0.9, Seed: 5}
-	for i := 0; i < L*N; i += 100 {
+	o := hook.NewOverride(m.Layers(), m.Neurons())
+	o.AddFraction, o.Seed = 0.9, 5
+	for i := 0; i < len(o.Clamp); i += 100 {
 		o.Clamp[i] = true
 		o.Add[(i+50)%len(o.Add)] = 1.5
 	}
-	prompts := randomSeqs(m, 2, 16)
-	ctx := context.Background()
-	const n = 32
-	run := func() {
-		if _, err := m.Generate(ctx, prompts, GenerateOptions{MaxTokens: n, IgnoreEOS: true,
-			Override: o, OverrideRows: []bool{false, true}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	run()
-	b.ResetTimer()
-	for b.Loop() {
-		run()
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "steps/s")
+	benchDecodeWith(b, m, 2, GenerateOptions{Override: o, OverrideRows: []bool{false, true}})
 }
 
 func BenchmarkDecodeBatch1(b *testing.B) { benchDecode(b, 1, "f32") }

@@ -14,15 +14,33 @@ import (
 // TestFusionPasses: the Go backend fuses each RMS norm's nine graph ops,
 // each SwiGLU's five and each RoPE's six into one op, each residual Add
 // and the norm of its sum into one op with both results, ops read the
-// reshaped and sliced q/k/v as views instead of running those ops, and the reference
-// models (trained and random norm weights) compute bit for bit what they
-// compute without the fusions: teacher-forced log-probs (batched rows: the parallel path;
-// one short row), greedy continuations with and without the hook, and the
-// FFN statistics of the decode steps.
+// reshaped and sliced q/k/v as views instead of running those ops, and
+// the reference models (trained and random norm weights) compute bit for
+// bit what they compute without the fusions: teacher-forced log-probs
+// (batched rows: the parallel path; one short row; steered rows), greedy
+// continuations with and without the hook, and the FFN statistics of the
+// decode steps.
 func TestFusionPasses(t *testing.T) {
 	for _, name := range []string{"persona-tiny", "tiny-random-qwen2"} {
 		t.Run(name, func(t *testing.T) { testFusionPasses(t, filepath.Join(sharedDir(t), "models", name)) })
 	}
+}
+
+// fusionCounts are the Go backend's fusion counters.
+type fusionCounts struct {
+	rmsNorms, swiglus, ropes int64
+	views                    int64 // inputs read as views
+	addNorms                 int64 // residual Adds fused with the next norm
+}
+
+func countFusions() fusionCounts {
+	return fusionCounts{gobackend.RMSNormsFused(), gobackend.SwiGLUsFused(), gobackend.RoPEsFused(),
+		gobackend.ViewsFolded(), gobackend.AddNormsFused()}
+}
+
+func (c fusionCounts) minus(d fusionCounts) fusionCounts {
+	return fusionCounts{c.rmsNorms - d.rmsNorms, c.swiglus - d.swiglus, c.ropes - d.ropes,
+		c.views - d.views, c.addNorms - d.addNorms}
 }
 
 // fusionResult is what testFusionPasses compares, and how much the passes
@@ -31,11 +49,8 @@ type fusionResult struct {
 	logProbs [][]float64
 	tokens   [][]int
 	stats    *hook.Stats
-	// fused over the graphs compiled
-	rmsNorms, swiglus, ropes int64
-	views                    int64 // inputs read as views
-	addNorms                 int64 // residual Adds fused with the next norm
-	layers                   int64
+	fusionCounts
+	layers int64
 }
 
 func testFusionPasses(t *testing.T, dir string) {
@@ -45,8 +60,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		before, beforeS, beforeR, beforeV := gobackend.RMSNormsFused(), gobackend.SwiGLUsFused(), gobackend.RoPEsFused(), gobackend.ViewsFolded()
-		beforeA := gobackend.AddNormsFused()
+		before := countFusions()
 		seqs := randomSeqs(m, 4, 96)
 		lp, err := m.Forward(t.Context(), seqs, ForwardOptions{LogProbs: true})
 		if err != nil {
@@ -80,7 +94,7 @@ func testFusionPasses(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		toks = append(toks, plainToks...)
-		return fusionResult{lp, toks, st, gobackend.RMSNormsFused() - before, gobackend.SwiGLUsFused() - beforeS, gobackend.RoPEsFused() - beforeR, gobackend.ViewsFolded() - beforeV, gobackend.AddNormsFused() - beforeA, int64(m.Config.NumLayers)}
+		return fusionResult{lp, toks, st, countFusions().minus(before), int64(m.Config.NumLayers)}
 	}
 	fused := run()
 	layers := fused.layers
@@ -121,9 +135,8 @@ func testFusionPasses(t *testing.T, dir string) {
 	t.Setenv("GOMLX_GO_NO_VIEWS", "")
 	t.Setenv("GOMLX_GO_NO_FUSION", "1")
 	plain := run()
-	if plain.rmsNorms != 0 || plain.swiglus != 0 || plain.ropes != 0 || plain.views != 0 || plain.addNorms != 0 {
-		t.Fatalf("%d RMS norms, %d SwiGLUs, %d RoPEs, %d views and %d Add + norm pairs fused with the passes turned off",
-			plain.rmsNorms, plain.swiglus, plain.ropes, plain.views, plain.addNorms)
+	if plain.fusionCounts != (fusionCounts{}) {
+		t.Fatalf("fused with the passes turned off: %+v", plain.fusionCounts)
 	}
 	sameBits(t, "unfused", fused, plain)
 }

@@ -24,10 +24,10 @@ const offHeapMinBytes = 256 << 10
 
 // newOffHeapBuffer allocates a user-fed buffer of exactly the shape's size
 // in anonymous memory mapped for it, unmapped once neither the Buffer nor
-// any shallow clone of it is reachable (Buffer.offHeap). Model weights held this way neither count toward the
-// garbage collector's heap goal (with them on the heap, the collector lets
-// transient garbage grow in proportion to the model) nor carry the size
-// buckets' padding. It returns nil when the shape is small or the mapping
+// any shallow clone of it is reachable (Buffer.offHeap). Model weights
+// held this way neither count toward the garbage collector's heap goal
+// (with them on the heap, the collector lets transient garbage grow in
+// proportion to the model) nor carry the size buckets' padding. It returns nil when the shape is small or the mapping
 // fails; the caller then uses the pool.
 func (b *Backend) newOffHeapBuffer(shape shapes.Shape) *Buffer {
 	size := shape.DType.SizeForDimensions(shape.Size())

@@ -83,7 +83,7 @@ func (viewFold) Apply(b *gobackend.Builder) (bool, error) {
 // (their executors broadcast by the buffers' shapes; e.g. the hook's
 // per-layer rows of the override vectors, a bias).
 func viewInputs(n *gobackend.Node) []int {
-	if n.IsMultiOutputs() || n.Shape.IsDynamic() || len(n.Inputs) == 0 {
+	if n.IsMultiOutputs() || len(n.Inputs) == 0 {
 		return nil
 	}
 	switch n.OpType {
@@ -113,14 +113,15 @@ func viewInputs(n *gobackend.Node) []int {
 
 // viewOf walks down the chain of Reshapes and contiguous Slices that
 // computes x, and returns the value under it and where x's run starts in
-// that value's flat data; ok is false where x is not such an op.
+// that value's flat data; ok is false where x is not such an op. (Shapes
+// are static: the pass skips functions with dynamic ones.)
 func viewOf(x *gobackend.Node) (root *gobackend.Node, offset int, ok bool) {
-	if x.Shape.IsDynamic() || x.Shape.DType.Size()*8 != x.Shape.DType.Bits() || x.Shape.Size() == 0 {
+	if x.Shape.DType.Size()*8 != x.Shape.DType.Bits() || x.Shape.Size() == 0 {
 		return nil, 0, false
 	}
 	root = x
 	for {
-		if (root.OpType != compute.OpTypeReshape && root.OpType != compute.OpTypeSlice) || root.Inputs[0].Shape.IsDynamic() {
+		if root.OpType != compute.OpTypeReshape && root.OpType != compute.OpTypeSlice {
 			return root, offset, root != x
 		}
 		if root.OpType == compute.OpTypeSlice {

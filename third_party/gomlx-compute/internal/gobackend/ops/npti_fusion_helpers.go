@@ -51,9 +51,12 @@ func LogisticFloat32(in, out []float32) {
 // index.
 func ContiguousSlice(s *gobackend.Node) (offset int, ok bool) {
 	d, isSlice := s.Data.(*sliceNode)
+	if s.OpType != compute.OpTypeSlice || !isSlice {
+		return 0, false
+	}
 	x := s.Inputs[0].Shape
 	r := x.Rank()
-	if s.OpType != compute.OpTypeSlice || !isSlice || len(d.starts) != r || len(d.limits) != r {
+	if len(d.starts) != r || len(d.limits) != r {
 		return 0, false
 	}
 	last := -1 // the last axis the slice narrows
