@@ -61,6 +61,7 @@ func TestCacheWrites(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
+		defer out.release()
 		m.mu.Lock()
 		_, has := m.execs[wantV]
 		grew := len(m.execs) - before
@@ -83,6 +84,7 @@ func TestCacheWrites(t *testing.T) {
 					t.Fatalf("row %d logit %d: %g after the steps, %g in one step", r, j, g, w)
 				}
 			}
+			want.release()
 		}
 	}
 }

@@ -96,6 +96,7 @@ func (m *Model) forwardGroup(ctx context.Context, seqs [][]int, S int, o Forward
 	if err != nil {
 		return nil, err
 	}
+	defer res.release()
 	if !o.LogProbs {
 		return nil, nil
 	}

@@ -102,7 +102,17 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 	for b := range all {
 		all[b] = true
 	}
-	in := stepIn{rows: prompts, S: S, applyRows: o.OverrideRows}
+	// Without a random mask the override's inputs are the same each step:
+	// built once.
+	var fixed *overrideInputs
+	if o.Override != nil && maskRNG == nil {
+		var err error
+		if fixed, err = m.overrideInputs(o.Override, nil); err != nil {
+			return nil, fmt.Errorf("inference: %w", err)
+		}
+		defer fixed.free()
+	}
+	in := stepIn{rows: prompts, S: S, applyRows: o.OverrideRows, fixed: fixed}
 	if o.Override != nil && o.Override.Scope == hook.All {
 		in.override, in.addNow = o.Override, drawAdd(o.Override, maskRNG)
 	}
@@ -135,10 +145,11 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 			}
 			next[b] = []int{id}
 		}
+		res.release()
 		if active == 0 || step == o.MaxTokens-1 {
 			break
 		}
-		in = stepIn{rows: next, S: 1, applyRows: rowsAnd(o.OverrideRows, done)}
+		in = stepIn{rows: next, S: 1, applyRows: rowsAnd(o.OverrideRows, done), fixed: fixed}
 		if o.Override != nil {
 			in.override, in.addNow = o.Override, drawAdd(o.Override, maskRNG)
 		}

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -48,12 +51,85 @@ type stepIn struct {
 	countRows []bool      // per row: capture counts (nil = none)
 	stats     *hook.Stats // where the counts accumulate (with countRows)
 	allLogits bool
+	// fixed holds the override's clamp and add inputs for every step of a
+	// generation whose add vector is the same each step (nil: built per
+	// step from override and addNow).
+	fixed *overrideInputs
 }
 
 // stepOut is what a step returns to the host.
 type stepOut struct {
-	logits [][]float32 // [B][V] (last token) or [B*S][V] with allLogits
-	tokens int64       // positions counted
+	// logits is [B][V] (last token) or [B*S][V] with allLogits: read in
+	// place from the step's output buffer where the backend shares its
+	// buffers (the Go backend), valid until release.
+	logits [][]float32
+	tokens int64 // positions counted
+	buf    *tensors.Tensor
+}
+
+// release frees the logits' buffer (back to the backend's pool, for the
+// next step's logits); out.logits is invalid from then on.
+func (out *stepOut) release() {
+	if out.buf != nil {
+		_ = out.buf.FinalizeAll()
+		out.buf, out.logits = nil, nil
+	}
+}
+
+// overrideInputs are an override's clamp mask and add vector as a step's
+// inputs ([L, N] each).
+type overrideInputs struct{ clamp, add *tensors.Tensor }
+
+// overrideInputs builds o's inputs, with add as its add vector (nil =
+// o.Add).
+func (m *Model) overrideInputs(o *hook.Override, add []float32) (*overrideInputs, error) {
+	L, N := m.Config.NumLayers, m.Config.IntermediateSize
+	clamp := make([]float32, L*N)
+	for i, on := range o.Clamp {
+		if on {
+			clamp[i] = 1
+		}
+	}
+	if add == nil {
+		add = o.Add
+	}
+	c, err := stepInput(m.backend, clamp, L, N)
+	if err != nil {
+		return nil, err
+	}
+	a, err := stepInput(m.backend, add, L, N)
+	if err != nil {
+		_ = c.FinalizeAll()
+		return nil, err
+	}
+	return &overrideInputs{c, a}, nil
+}
+
+func (ov *overrideInputs) free() {
+	_ = ov.clamp.FinalizeAll()
+	_ = ov.add.FinalizeAll()
+}
+
+// stepInput returns flat, shaped dims, as a step's input: small ones (a
+// decode step's) in a backend buffer, shared where the backend has them
+// (the Go backend), which the execution takes as it is. A host tensor
+// is copied to the backend at its first call, after GoMLX has built an
+// error with a stack trace to find that it is not there yet (~5 µs a
+// tensor). Large ones stay host tensors: the Go backend maps shared
+// buffers of ≥ 256 KiB off the heap, for weights.
+func stepInput[T float32 | int32](backend compute.Backend, flat []T, dims ...int) (*tensors.Tensor, error) {
+	if len(flat)*4 >= 256<<10 {
+		return tensors.FromFlatDataAndDimensions(flat, dims...), nil
+	}
+	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.FromGenericsType[T](), dims...))
+	if err != nil {
+		return nil, err
+	}
+	if err := tensors.MutableFlatData(t, func(dst []T) { copy(dst, flat) }); err != nil {
+		_ = t.FinalizeAll()
+		return nil, err
+	}
+	return t, nil
 }
 
 // step runs one forward pass and advances the cache.
@@ -137,12 +213,37 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 			return stepOut{}, err
 		}
 	}
+	// The per-step inputs (not the cache, not the weights), freed on return.
+	var perStep []*tensors.Tensor
+	defer func() {
+		for _, t := range perStep {
+			_ = t.FinalizeAll()
+		}
+	}()
+	input := func(t *tensors.Tensor, err error) *tensors.Tensor {
+		if err != nil {
+			panic(err) // recovered above, as the execution's errors are
+		}
+		perStep = append(perStep, t)
+		return t
+	}
 	args := []any{
-		tensors.FromFlatDataAndDimensions(tokens, B, S),
-		tensors.FromFlatDataAndDimensions(positions, B, S),
-		tensors.FromFlatDataAndDimensions(mask, B, S, T),
-		tensors.FromFlatDataAndDimensions(write, B, S, T),
-		tensors.FromFlatDataAndDimensions(last, B),
+		input(stepInput(m.backend, tokens, B, S)),
+		input(stepInput(m.backend, positions, B, S)),
+		input(stepInput(m.backend, mask, B, S, T)),
+		input(stepInput(m.backend, write, B, S, T)),
+		input(stepInput(m.backend, last, B)),
+	}
+	ov := in.fixed
+	if in.override != nil && ov == nil {
+		if ov, err = m.overrideInputs(in.override, in.addNow); err != nil {
+			return out, fmt.Errorf("inference: %w", err)
+		}
+		defer ov.free()
+	}
+	var applyT *tensors.Tensor
+	if in.override != nil {
+		applyT = input(stepInput(m.backend, apply, B, S))
 	}
 	// The cache is donated: the backend updates it in place (no copy of
 	// the whole cache per step, no new buffers for the collector). From
@@ -156,33 +257,13 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	}
 	donated := bt.cache
 	bt.cache = nil
-	L, N := c.NumLayers, c.IntermediateSize
+	L := c.NumLayers
 	if in.override != nil {
-		clamp := make([]float32, L*N)
-		for i, on := range in.override.Clamp {
-			if on {
-				clamp[i] = 1
-			}
-		}
-		add := in.addNow
-		if add == nil {
-			add = in.override.Add
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(clamp, L, N),
-			tensors.FromFlatDataAndDimensions(add, L, N),
-			tensors.FromFlatDataAndDimensions(apply, B, S))
+		args = append(args, ov.clamp, ov.add, applyT)
 	}
 	for _, w := range m.weights {
 		args = append(args, w)
 	}
-	defer func() { // the per-step inputs (not the cache, not the weights)
-		for _, a := range args[:5] {
-			_ = a.(*tensors.Tensor).FinalizeAll()
-		}
-		for _, a := range args[5+2*L : len(args)-len(m.weights)] {
-			_ = a.(*tensors.Tensor).FinalizeAll()
-		}
-	}()
 	res, err := e.Call(args...)
 	if err != nil {
 		return out, fmt.Errorf("inference: %w", err)
@@ -195,17 +276,18 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	for b := range in.rows {
 		bt.lens[b] += len(in.rows[b])
 	}
-	flat := tensors.MustCopyFlatData[float32](res[lay.outLogits])
-	_ = res[lay.outLogits].FinalizeAll()
+	out.buf = res[lay.outLogits]
 	V := c.VocabSize
 	n := B
 	if in.allLogits {
 		n = B * S
 	}
 	out.logits = make([][]float32, n)
-	for i := range out.logits {
-		out.logits[i] = flat[i*V : (i+1)*V]
-	}
+	tensors.MustConstFlatData(out.buf, func(flat []float32) {
+		for i := range out.logits {
+			out.logits[i] = flat[i*V : (i+1)*V]
+		}
+	})
 	if v.capture {
 		accumulate(in.stats, out.tokens, count, res[lay.outActs:lay.outActs+L])
 	}

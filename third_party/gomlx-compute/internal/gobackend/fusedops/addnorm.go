@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/ops"
 	"github.com/gomlx/compute/shapes"
 )
 
@@ -137,9 +138,7 @@ func (d *addNormData) execMulti(backend *gobackend.Backend, node *gobackend.Node
 	s, w, out := sum.Flat.([]float32), inputs[2].Flat.([]float32), normed.Flat.([]float32)
 	H := len(w)
 	forRows(backend, len(s)/H, H, func(r0, r1 int) {
-		for i := r0 * H; i < r1*H; i++ {
-			s[i] = a[i] + b[i]
-		}
+		ops.AddFloat32(s[r0*H:r1*H], a[r0*H:r1*H], b[r0*H:r1*H])
 		for row := r0; row < r1; row++ {
 			d.norm.row(s[row*H:(row+1)*H], w, out[row*H:(row+1)*H])
 		}

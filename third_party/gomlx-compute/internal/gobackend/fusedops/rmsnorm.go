@@ -228,7 +228,6 @@ func (d *rmsNormData) row(x, w, out []float32) {
 		s += float32(v * v) // rounded before the sum, as Mul then ReduceSum
 	}
 	r := float32(1 / math.Sqrt(float64(float32(float32(s*d.scale)+d.eps))))
-	for i, v := range x {
-		out[i] = float32(v*r) * w[i]
-	}
+	ops.ScaleFloat32(out, x, r) // float32(x·r)·w, vectorized
+	ops.MulFloat32(out, out, w)
 }

@@ -44,6 +44,21 @@ func LogisticFloat32(in, out []float32) {
 	}
 }
 
+// MulFloat32 sets out[i] = l[i]·r[i] (each product rounded to float32, as
+// the Mul op), with AVX2 vectors where the build and CPU have them.
+// out may be l or r; all three have out's length at least.
+func MulFloat32(out, l, r []float32) { binaryRun(binaryMul, out, l, r, 1, 1) }
+
+// AddFloat32 sets out[i] = l[i] + r[i] (as the Add op), with AVX2 vectors
+// where it can. out may be l or r.
+func AddFloat32(out, l, r []float32) { binaryRun(binaryAdd, out, l, r, 1, 1) }
+
+// ScaleFloat32 sets out[i] = x[i]·c (each product rounded to float32, as
+// the Mul op by a scalar), with AVX2 vectors where it can.
+func ScaleFloat32(out, x []float32, c float32) {
+	binaryRun(binaryMul, out, x, []float32{c}, 1, 0)
+}
+
 // ContiguousSlice reports whether s, a Slice with unit strides, takes one
 // contiguous run of its operand's row-major values, and returns the run's
 // first value (an offset into the operand's flat data): the axes after the
