@@ -55,6 +55,12 @@ func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 // The generate and probe contracts reproduce the reference outputs through
 // the real CLI, including induction from the official dict files.
 func TestCLIGenerateAndProbe(t *testing.T) {
+	penaltyShows := 0
+	defer func() {
+		if penaltyShows == 0 {
+			t.Error("no reference case where the repetition penalty changes the ids")
+		}
+	}()
 	for _, name := range []string{"tiny-random-llama", "tiny-random-qwen2"} {
 		dir := shared(t, "models", name)
 		var exp expectedCases
@@ -66,21 +72,30 @@ func TestCLIGenerateAndProbe(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := exp.Cases[0]
-		n := itoa(len(c.Greedy))
-		check := func(what string, want []int, extra ...string) {
+		checkCase := func(prompt []int, what string, want []int, extra ...string) {
 			var got struct {
 				IDs  []int  `json:"ids"`
 				Text string `json:"text"`
 			}
-			args := append([]string{"generate", "--model", dir, "--prompt-ids", idList(c.PromptIDs), "--max-tokens", n, "--json"}, extra...)
+			args := append([]string{"generate", "--model", dir, "--prompt-ids", idList(prompt), "--max-tokens", itoa(len(want)), "--json"}, extra...)
 			npti(t, &got, args...)
 			if idList(got.IDs) != idList(want) {
 				t.Errorf("%s %s: ids %v, want %v", name, what, got.IDs, want)
 			}
 		}
+		check := func(what string, want []int, extra ...string) { checkCase(c.PromptIDs, what, want, extra...) }
 		neurons := filepath.Join(dir, "neurons")
 		check("greedy", c.Greedy)
 		check("repetition penalty", c.RepPen, "--repetition-penalty", "1.15")
+		// A case whose penalized ids differ from its greedy ones, where
+		// ignoring the flag would show.
+		for _, rc := range exp.Cases {
+			if idList(rc.RepPen) != idList(rc.Greedy) {
+				checkCase(rc.PromptIDs, "repetition penalty (ids unlike greedy)", rc.RepPen, "--repetition-penalty", "1.15")
+				penaltyShows++
+				break
+			}
+		}
 		check("induce high", c.InduceHigh, "--neurons", neurons, "--trait", "EXTRAVERSION", "--pole", "high",
 			"--gamma", "1", "--mask-fraction", "1", "--scope", "generated")
 		check("induce low", c.InduceLow, "--neurons", neurons, "--trait", "extraversion", "--pole", "low",
@@ -207,5 +222,26 @@ func TestCLIErrors(t *testing.T) {
 		"--neurons", shared(t, "models/persona-tiny/reference-neurons"), "--trait", "openness"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "Openness") {
 		t.Errorf("neurons of another model: exit %d, message %q", code, errb.String())
+	}
+	// Settings no sampler can use fail before the model loads, naming
+	// the setting.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--temperature", "NaN"}, "temperature"},
+		{[]string{"--temperature", "-1"}, "temperature"},
+		{[]string{"--temperature", "1", "--top-p", "0"}, "top-p"},
+		{[]string{"--top-p", "1.5"}, "top-p"},
+		{[]string{"--top-k", "-5"}, "top-k"},
+		{[]string{"--repetition-penalty", "NaN"}, "repetition penalty"},
+		{[]string{"--prompt-ids", "1,,2"}, "empty"},
+		{[]string{"--chat"}, "--chat"},
+	} {
+		errb.Reset()
+		args := append([]string{"generate", "--model", shared(t, "models/tiny-random-llama"), "--prompt-ids", "1,2"}, c.args...)
+		if code := Main(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("generate %v: exit %d, message %q (want one naming %q)", c.args, code, errb.String(), c.want)
+		}
 	}
 }

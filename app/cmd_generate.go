@@ -41,6 +41,16 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *model == "" || (*prompt == "") == (*promptIDs == "") {
 		return errors.New("need --model and exactly one of --prompt or --prompt-ids")
 	}
+	sampling := inference.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP, RepetitionPenalty: *rep, Seed: *seed}
+	if err := sampling.Validate(); err != nil {
+		return err
+	}
+	if *topP == 0 {
+		return errors.New("--top-p 0 keeps no token: give a value in (0, 1] (1 = off)")
+	}
+	if *useChat && *promptIDs != "" {
+		return errors.New("--chat wraps --prompt text in the chat template: with --prompt-ids the ids are used verbatim")
+	}
 	steering := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -65,8 +75,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	stops := newRunner(l).EOS()
-	opts := inference.GenerateOptions{MaxTokens: *maxTokens, StopIDs: stops, Sampling: inference.Sampling{
-		Temperature: *temp, TopK: *topK, TopP: *topP, RepetitionPenalty: *rep, Seed: *seed}}
+	opts := inference.GenerateOptions{MaxTokens: *maxTokens, StopIDs: stops, Sampling: sampling}
 	if *neurons != "" {
 		o, err := inductionOverride(l.model, *neurons, *trait, *pole, *gamma, *maskFrac, *scope, *seed)
 		if err != nil {

@@ -99,12 +99,19 @@ func (l *loaded) encodePrompt(text string, useChat bool) ([]int, error) {
 // parseIDs parses "1,2,3" (spaces allowed).
 func parseIDs(s string) ([]int, error) {
 	var ids []int
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		v, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, fmt.Errorf("bad token id %q", f)
+	parts := strings.Split(s, ",")
+	for i, part := range parts {
+		fields := strings.Fields(part)
+		if len(fields) == 0 && len(parts) > 1 {
+			return nil, fmt.Errorf("token ids %q: field %d is empty", s, i+1)
 		}
-		ids = append(ids, v)
+		for _, f := range fields {
+			v, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, fmt.Errorf("bad token id %q", f)
+			}
+			ids = append(ids, v)
+		}
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("no token ids in %q", s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/npti-studio/npti/inference/hook"
@@ -166,6 +167,16 @@ func TestBadInput(t *testing.T) {
 	o := hook.NewOverride(m.Layers()+1, m.Neurons())
 	if _, err := m.Generate(ctx, [][]int{{1}}, GenerateOptions{MaxTokens: 2, Override: o}); err == nil {
 		t.Error("override of the wrong shape: no error")
+	}
+	nan := math.NaN()
+	for _, s := range []Sampling{{Temperature: nan}, {Temperature: -1}, {Temperature: math.Inf(1)}, {TopK: -1},
+		{Temperature: 1, TopP: nan}, {TopP: 1.5}, {TopP: -0.1}, {RepetitionPenalty: nan}, {RepetitionPenalty: -2}} {
+		if _, err := m.Generate(ctx, [][]int{{1}}, GenerateOptions{MaxTokens: 2, Sampling: s}); err == nil || !strings.Contains(err.Error(), "sampling") {
+			t.Errorf("sampling %+v: error %v, want one naming the setting", s, err)
+		}
+	}
+	if _, err := m.Generate(ctx, [][]int{{1}}, GenerateOptions{MaxTokens: 2, Sampling: Sampling{Temperature: 0.7, TopK: 5, TopP: 0.9, RepetitionPenalty: 1.1}}); err != nil {
+		t.Errorf("valid sampling refused: %v", err)
 	}
 	if _, err := Load(sharedDir(t)+"/models/no-such-model", Options{}); err == nil {
 		t.Error("missing model: no error")

@@ -43,6 +43,9 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 	if err := m.checkHookArgs(o.Override, o.Capture); err != nil {
 		return nil, err
 	}
+	if err := o.Sampling.Validate(); err != nil {
+		return nil, fmt.Errorf("inference: %w", err)
+	}
 	maxPrompt := 0
 	for i, p := range prompts {
 		if len(p) == 0 {

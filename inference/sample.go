@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -21,6 +22,25 @@ type Sampling struct {
 	RepetitionPenalty float64
 	// Seed seeds the random draw (temperature > 0).
 	Seed uint64
+}
+
+// Validate reports a setting no sampler can use: NaN or infinite values,
+// a negative temperature, top-k or repetition penalty, or a top-p outside
+// [0, 1]. (NaN used to slip through every comparison: a NaN temperature
+// made every probability NaN and drew the least likely token.)
+func (s Sampling) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case !finite(s.Temperature) || s.Temperature < 0:
+		return fmt.Errorf("sampling: temperature %v must be a finite number ≥ 0 (0 = greedy)", s.Temperature)
+	case s.TopK < 0:
+		return fmt.Errorf("sampling: top-k %d must be ≥ 0 (0 = off)", s.TopK)
+	case !finite(s.TopP) || s.TopP < 0 || s.TopP > 1:
+		return fmt.Errorf("sampling: top-p %v must lie in [0, 1] (0 or 1 = off)", s.TopP)
+	case !finite(s.RepetitionPenalty) || s.RepetitionPenalty < 0:
+		return fmt.Errorf("sampling: repetition penalty %v must be a finite number ≥ 0 (0 or 1 = off)", s.RepetitionPenalty)
+	}
+	return nil
 }
 
 // sampler selects tokens for one row.
