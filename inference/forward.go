@@ -72,6 +72,7 @@ type layerWeights struct {
 	attnNorm, ffnNorm *Node // [H]
 	qkv, o            *Node // [(NH+2·KVH)·D, H] (q, k, v rows), [H, NH·D]
 	qkvb              *Node // [(NH+2·KVH)·D] or nil
+	ob                *Node // [H] or nil
 	gateUp, down      *Node // [2N, H] (gate, up rows), [H, N]
 }
 
@@ -159,8 +160,13 @@ func (m *Model) layerNodes(w []*Node, l int) layerWeights {
 	per := m.perLayer()
 	b := w[1+l*per:]
 	lw := layerWeights{attnNorm: b[0], qkv: b[1], o: b[2], ffnNorm: b[3], gateUp: b[4], down: b[5]}
+	next := 6
 	if m.Config.AttentionBias {
-		lw.qkvb = b[6]
+		lw.qkvb = b[next]
+		next++
+	}
+	if m.Config.OutputBias {
+		lw.ob = b[next]
 	}
 	return lw
 }
@@ -190,7 +196,7 @@ func (m *Model) attention(h *Node, lw layerWeights, cos, sin, mask, write, slots
 		o = Transpose(o, 1, 2)
 	}
 	o = Reshape(o, B, S, NH*D)
-	return linear(o, lw.o, nil), kc, vc
+	return linear(o, lw.o, lw.ob), kc, vc
 }
 
 // attend is scaled dot-product attention: q [B, NH, S, D] over the cache

@@ -376,15 +376,12 @@ func (m *Model) checkConfig() error {
 
 // perLayer is the number of weight slots of one layer.
 func (m *Model) perLayer() int {
-	if m.Config.AttentionBias {
-		return 7
-	}
-	return 6
+	return 6 + boolInt(m.Config.AttentionBias) + boolInt(m.Config.OutputBias)
 }
 
 // weightSlots lists the graph's weight inputs in order, each the checkpoint
 // tensors it joins along the first axis: the embedding, per layer (attn
-// norm, q+k+v, o, ffn norm, gate+up, down, [q+k+v biases]), the final norm
+// norm, q+k+v, o, ffn norm, gate+up, down, [q+k+v biases], [o bias]), the final norm
 // and, when untied, the LM head. Joined projections make one matrix-vector
 // product per group in a decode step instead of three or two.
 func (m *Model) weightSlots() [][]string {
@@ -398,6 +395,9 @@ func (m *Model) weightSlots() [][]string {
 			[]string{p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, []string{p + "mlp.down_proj.weight"})
 		if c.AttentionBias {
 			slots = append(slots, []string{p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias"})
+		}
+		if c.OutputBias {
+			slots = append(slots, []string{p + "self_attn.o_proj.bias"})
 		}
 	}
 	slots = append(slots, []string{"model.norm.weight"})

@@ -194,7 +194,11 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 			}
 			p := bt.lens[b] + s
 			tokens[i], positions[i] = int32(id), int32(p)
-			for t := 0; t <= p; t++ {
+			lo := 0 // the first position attended (sliding window: p−W+1)
+			if w := c.SlidingWindow; w > 0 {
+				lo = max(0, p-w+1)
+			}
+			for t := lo; t <= p; t++ {
 				mrow[t] = 0
 			}
 			write[i*T+p] = 1

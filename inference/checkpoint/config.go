@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // ErrUnsupportedArch is wrapped when a config names an architecture this
@@ -37,10 +38,13 @@ type Config struct {
 	RopeScaling             *RopeScaling // nil: default RoPE
 	TieWordEmbeddings       bool         // lm_head shares embed_tokens
 	AttentionBias           bool         // q/k/v projections have biases
+	OutputBias              bool         // o_proj has a bias (Llama's attention_bias)
 	BOSTokenID              int          // -1 if none
 	EOSTokenIDs             []int
 	TorchDType              string
-	SlidingWindow           int // 0: full attention
+	// SlidingWindow W > 0: every layer's query at position p attends to
+	// positions p−W+1 … p only (transformers' sliding_window: kv > q − W).
+	SlidingWindow int // 0: full attention
 }
 
 // archDefaults are the transformers defaults that differ per family.
@@ -86,7 +90,9 @@ type rawConfig struct {
 	TorchDType        string          `json:"torch_dtype"`
 	DType             string          `json:"dtype"`
 	UseSlidingWindow  bool            `json:"use_sliding_window"`
-	SlidingWindow     *int            `json:"sliding_window"`
+	SlidingWindow     json.RawMessage `json:"sliding_window"` // absent, null or a number
+	MaxWindowLayers   *int            `json:"max_window_layers"`
+	LayerTypes        []string        `json:"layer_types"`
 }
 
 // ParseConfig reads and validates a Hugging Face config.json.
@@ -160,11 +166,15 @@ func (r *rawConfig) toConfig() (Config, error) {
 	c.RMSNormEps = derefF(r.RMSNormEps, 1e-6)
 	c.RopeTheta = derefF(r.RopeTheta, 10000)
 	c.TieWordEmbeddings = r.TieWordEmbeddings != nil && *r.TieWordEmbeddings
-	c.AttentionBias = def.bias || (r.AttentionBias != nil && *r.AttentionBias)
-	if def.modelType == "mistral" || r.UseSlidingWindow {
-		c.SlidingWindow = deref(r.SlidingWindow, 0)
-	}
+	// transformers: Llama's attention_bias gives q, k, v and o biases;
+	// Qwen2 always has q, k, v biases and no o bias; Mistral has none.
+	llamaBias := def.modelType == "llama" && r.AttentionBias != nil && *r.AttentionBias
+	c.AttentionBias = def.bias || llamaBias
+	c.OutputBias = llamaBias
 	var err error
+	if c.SlidingWindow, err = r.slidingWindow(def.modelType, c.NumLayers); err != nil {
+		return Config{}, err
+	}
 	if c.RopeScaling, err = parseRope(r, &c.RopeTheta); err != nil {
 		return Config{}, err
 	}
@@ -175,6 +185,65 @@ func (r *rawConfig) toConfig() (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// slidingWindow returns the attention window of every layer (0: full
+// attention) as transformers reads the config: Mistral's sliding_window
+// (4096 when absent, none when null); Qwen2's only with use_sliding_window,
+// on the layers from max_window_layers on (28 when absent), or those that
+// layer_types marks "sliding_attention". A window on some layers only is
+// refused: the engine has one mask for all layers.
+func (r *rawConfig) slidingWindow(modelType string, layers int) (int, error) {
+	window := func(def int) (int, error) {
+		raw := strings.TrimSpace(string(r.SlidingWindow))
+		switch raw {
+		case "":
+			return def, nil
+		case "null":
+			return 0, nil
+		}
+		var w int
+		if err := json.Unmarshal(r.SlidingWindow, &w); err != nil {
+			return 0, fmt.Errorf("sliding_window %s is not an integer", raw)
+		}
+		if w <= 0 {
+			return 0, fmt.Errorf("sliding_window %d must be positive (or null)", w)
+		}
+		return w, nil
+	}
+	switch modelType {
+	case "mistral":
+		return window(4096)
+	case "qwen2":
+		if !r.UseSlidingWindow {
+			return 0, nil
+		}
+		w, err := window(4096)
+		if err != nil || w == 0 {
+			return 0, err
+		}
+		windowed := 0
+		if r.LayerTypes != nil {
+			if len(r.LayerTypes) != layers {
+				return 0, fmt.Errorf("layer_types has %d entries for %d layers", len(r.LayerTypes), layers)
+			}
+			for _, t := range r.LayerTypes {
+				if t == "sliding_attention" {
+					windowed++
+				}
+			}
+		} else {
+			windowed = max(0, layers-deref(r.MaxWindowLayers, 28))
+		}
+		switch windowed {
+		case 0:
+			return 0, nil
+		case layers:
+			return w, nil
+		}
+		return 0, fmt.Errorf("a sliding window on %d of %d layers is not supported (only on all or none): %w", windowed, layers, ErrUnsupportedArch)
+	}
+	return 0, nil
 }
 
 func deref(p *int, def int) int {

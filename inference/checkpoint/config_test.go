@@ -24,7 +24,20 @@ func TestParseConfig(t *testing.T) {
 		{"explicit head_dim and gqa", `{` + baseLlama + `,"num_key_value_heads":2,"head_dim":32}`, func(c Config) bool {
 			return c.NumKVHeads == 2 && c.HeadDim == 32
 		}},
-		{"llama attention_bias", `{` + baseLlama + `,"attention_bias":true}`, func(c Config) bool { return c.AttentionBias }},
+		{"llama attention_bias", `{` + baseLlama + `,"attention_bias":true}`, func(c Config) bool { return c.AttentionBias && c.OutputBias }},
+		{"mistral ignores attention_bias", `{"model_type":"mistral","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"attention_bias":true}`,
+			func(c Config) bool { return !c.AttentionBias && !c.OutputBias }},
+		{"mistral window absent: 4096", `{"model_type":"mistral","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100}`,
+			func(c Config) bool { return c.SlidingWindow == 4096 }},
+		{"mistral window null: none", `{"model_type":"mistral","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"sliding_window":null}`,
+			func(c Config) bool { return c.SlidingWindow == 0 }},
+		{"llama ignores sliding_window", `{` + baseLlama + `,"sliding_window":16}`, func(c Config) bool { return c.SlidingWindow == 0 }},
+		{"qwen2 window off by default", `{"model_type":"qwen2","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"sliding_window":32}`,
+			func(c Config) bool { return c.SlidingWindow == 0 && !c.OutputBias }},
+		{"qwen2 window on every layer", `{"model_type":"qwen2","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"use_sliding_window":true,"sliding_window":32,"max_window_layers":0}`,
+			func(c Config) bool { return c.SlidingWindow == 32 }},
+		{"qwen2 window past the layers", `{"model_type":"qwen2","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"use_sliding_window":true,"sliding_window":32}`,
+			func(c Config) bool { return c.SlidingWindow == 0 }},
 		{"qwen2 always biased, no bos", `{"architectures":["Qwen2ForCausalLM"],"hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100}`,
 			func(c Config) bool {
 				return c.AttentionBias && c.BOSTokenID == -1 && c.EOSTokenIDs == nil && c.MaxPositions == 32768
@@ -65,6 +78,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"model type", `{"model_type":"gemma"}`, "gemma"},
 		{"yarn", `{` + baseLlama + `,"rope_scaling":{"rope_type":"yarn","factor":4}}`, `rope type "yarn"`},
 		{"gelu", `{` + baseLlama + `,"hidden_act":"gelu"}`, "hidden_act"},
+		{"window on some layers", `{"model_type":"qwen2","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"use_sliding_window":true,"sliding_window":32,"max_window_layers":1}`, "1 of 2 layers"},
+		{"window by layer_types", `{"model_type":"qwen2","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"use_sliding_window":true,"layer_types":["full_attention","sliding_attention"]}`, "1 of 2 layers"},
+		{"window zero", `{"model_type":"mistral","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"sliding_window":0}`, "sliding_window 0"},
+		{"window text", `{"model_type":"mistral","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"sliding_window":"big"}`, "not an integer"},
 		{"gqa", `{` + baseLlama + `,"num_key_value_heads":3}`, "not divisible"},
 		{"missing", `{"architectures":["LlamaForCausalLM"],"hidden_size":64}`, "missing intermediate_size"},
 		{"negative", `{` + baseLlama + `,"num_hidden_layers":-1}`, "num_hidden_layers = -1"},

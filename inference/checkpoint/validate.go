@@ -59,6 +59,9 @@ func (c *Config) visitExpected(fn func(TensorSpec) error) error {
 				TensorSpec{p + "self_attn.v_proj.bias", []int{kv}},
 			)
 		}
+		if c.OutputBias {
+			specs = append(specs, TensorSpec{p + "self_attn.o_proj.bias", []int{d}})
+		}
 		for _, s := range specs {
 			if err := fn(s); err != nil {
 				return err
