@@ -31,13 +31,13 @@ type identifyView struct {
 	content fyne.CanvasObject
 
 	data      *widget.RadioGroup
-	folder    *widget.Entry
+	folder    *entry
 	traits    *widget.CheckGroup
 	mode      *widget.Select
-	questions *widget.Entry
-	lines     *widget.Entry
-	maxTokens *widget.Entry
-	out       *widget.Entry
+	questions *entry
+	lines     *entry
+	maxTokens *entry
+	out       *entry
 	resume    *widget.Check
 	run       *widget.Button
 	cancelB   *widget.Button
@@ -51,7 +51,7 @@ func newIdentifyView(u *UI) *identifyView {
 	v := &identifyView{u: u}
 	v.data = widget.NewRadioGroup([]string{dataBuiltin, dataFolder}, nil)
 	v.data.SetSelected(dataBuiltin)
-	v.folder = widget.NewEntry()
+	v.folder = newEntry()
 	v.folder.SetPlaceHolder("folder with description.json and test/<Trait>.json")
 	v.folder.OnChanged = func(s string) {
 		if s != "" {
@@ -68,10 +68,10 @@ func newIdentifyView(u *UI) *identifyView {
 	v.mode = widget.NewSelect([]string{analysis.IdentifyNPTI, analysis.IdentifyPrompt, analysis.IdentifyTeacher}, nil)
 	v.mode.SetSelected(analysis.IdentifyTeacher)
 	v.questions = numEntry("0", func() {})
-	v.lines = widget.NewEntry()
+	v.lines = newEntry()
 	v.lines.SetPlaceHolder("all (or e.g. 0-69)")
 	v.maxTokens = numEntry("200", func() {})
-	v.out = widget.NewEntry()
+	v.out = newEntry()
 	v.resume = widget.NewCheck("Resume a run found in the output folder", nil)
 	v.resume.SetChecked(true)
 	v.run = widget.NewButton("Run identification", v.onRun)

@@ -55,13 +55,13 @@ type induceView struct {
 	mask        *widget.Slider
 	maskL       *widget.Label
 	scope       *widget.Select
-	seed        *widget.Entry
-	maxTokens   *widget.Entry
-	temp        *widget.Entry
-	repPen      *widget.Entry
+	seed        *entry
+	maxTokens   *entry
+	temp        *entry
+	repPen      *entry
 	chat        *widget.Check
 	pick        *widget.Select
-	prompt      *widget.Entry
+	prompt      *entry
 	base, ind   *widget.Label
 	baseS, indS *widget.Label
 	stop        context.CancelFunc
@@ -96,7 +96,7 @@ func newInduceView(u *UI) *induceView {
 	v.chat = widget.NewCheck("Chat template", nil)
 	v.pick = widget.NewSelect(nil, func(s string) { v.prompt.SetText(s) })
 	v.pick.PlaceHolder = "Pick a built-in question…"
-	v.prompt = widget.NewMultiLineEntry()
+	v.prompt = newMultiLineEntry()
 	v.prompt.SetMinRowsVisible(3)
 	v.prompt.Wrapping = fyne.TextWrapWord
 	v.base, v.ind = answerLabel(), answerLabel()

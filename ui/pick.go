@@ -30,10 +30,10 @@ type pickView struct {
 	ruleMode  *widget.Select
 	threshold *widget.Slider
 	minFrac   *widget.Slider
-	topK      *widget.Entry
-	cap       *widget.Entry
-	layerLo   *widget.Entry
-	layerHi   *widget.Entry
+	topK      *entry
+	cap       *entry
+	layerLo   *entry
+	layerHi   *entry
 	thrLabel  *widget.Label
 	fracLabel *widget.Label
 	blockAdd  *widget.Check
@@ -106,8 +106,8 @@ func newPickView(u *UI, ex *exploreView) *pickView {
 }
 
 // numEntry is an entry for a non-negative integer that calls fn on submit.
-func numEntry(text string, fn func()) *widget.Entry {
-	e := widget.NewEntry()
+func numEntry(text string, fn func()) *entry {
+	e := newEntry()
 	e.SetText(text)
 	e.OnSubmitted = func(string) { fn() }
 	return e

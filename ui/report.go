@@ -30,9 +30,9 @@ type reportView struct {
 	dose      *plotView
 	sweepB    *widget.Button
 	cancelB   *widget.Button
-	questions *widget.Entry
-	gammas    *widget.Entry
-	tokens    *widget.Entry
+	questions *entry
+	gammas    *entry
+	tokens    *entry
 	baselines *widget.Check
 	progress  *widget.ProgressBar
 	sweepInfo *widget.Label
@@ -57,7 +57,7 @@ func newReportView(u *UI) *reportView {
 	})
 	v.cancelB.Disable()
 	v.questions = numEntry("4", func() {})
-	v.gammas = widget.NewEntry()
+	v.gammas = newEntry()
 	v.gammas.SetText("0.6, 0.8, 1.0, 1.2, 1.4, 1.6")
 	v.tokens = numEntry("60", func() {})
 	v.baselines = widget.NewCheck("Prompt baselines (adjective, persona)", nil)

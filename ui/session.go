@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/npti-studio/npti/analysis"
 )
@@ -217,7 +216,7 @@ func (u *UI) applySession(s Session, stats *analysis.StatsSet, sets analysis.Set
 	iv.chat.SetChecked(s.Plan.Chat)
 	iv.prompt.SetText(s.Plan.Prompt)
 	for _, f := range []struct {
-		e *widget.Entry
+		e *entry
 		s string
 	}{{iv.maxTokens, s.Plan.MaxTokens}, {iv.temp, s.Plan.Temperature}, {iv.repPen, s.Plan.RepPenalty}} {
 		if f.s != "" {

@@ -10,33 +10,41 @@ import (
 )
 
 // shortcut is one keyboard shortcut: Ctrl (Cmd on macOS) plus Key, with
-// Shift when shift is set.
+// Shift when shift is set, shown in the main menu named menu.
 type shortcut struct {
+	menu  string
 	key   fyne.KeyName
 	shift bool
 	what  string
 	fn    func()
 }
 
+// Main menu titles.
+const (
+	menuFile = "File"
+	menuRun  = "Run"
+	menuView = "View"
+	menuHelp = "Help"
+)
+
 // shortcuts lists the keyboard shortcuts; the help (F1, Ctrl+/) shows
 // the same list.
 func (u *UI) shortcuts() []shortcut {
 	s := []shortcut{
-		{fyne.KeyO, false, "Open a model folder", u.start.onOpenFolder},
-		{fyne.KeyO, true, "Open a session file", u.onOpenSession},
-		{fyne.KeyS, false, "Save the session", u.onSaveSession},
-		{fyne.KeyR, false, "Run identification", u.identify.onRun},
-		{fyne.KeyH, false, "Induce the high pole", func() { u.induce.run(0) }},
-		{fyne.KeyL, false, "Induce the low pole", func() { u.induce.run(1) }},
-		{fyne.KeyPeriod, false, "Stop generation", u.induce.onStop},
-		{fyne.KeyE, false, "Export all to a folder…", u.report.onExportAll},
-		{fyne.KeyE, true, "Quick export to ~/npti-studio/exports", u.report.onQuickExport},
-		{fyne.KeySlash, false, "Show this help (also F1)", u.showHelp},
+		{menuFile, fyne.KeyO, false, "Open a model folder", u.start.onOpenFolder},
+		{menuFile, fyne.KeyO, true, "Open a session file", u.onOpenSession},
+		{menuFile, fyne.KeyS, false, "Save the session", u.onSaveSession},
+		{menuFile, fyne.KeyE, false, "Export all to a folder…", u.report.onExportAll},
+		{menuFile, fyne.KeyE, true, "Quick export to ~/npti-studio/exports", u.report.onQuickExport},
+		{menuRun, fyne.KeyR, false, "Run identification", u.identify.onRun},
+		{menuRun, fyne.KeyH, false, "Induce the high pole", func() { u.induce.run(0) }},
+		{menuRun, fyne.KeyL, false, "Induce the low pole", func() { u.induce.run(1) }},
+		{menuRun, fyne.KeyPeriod, false, "Stop generation", u.induce.onStop},
 	}
 	for i, title := range []string{tabStart, tabIdentify, tabExplore, tabInduce, tabReport} {
-		s = append(s, shortcut{fyne.KeyName(fmt.Sprint(i + 1)), false, "Show the " + title + " tab", func() { u.showTab(title) }})
+		s = append(s, shortcut{menuView, fyne.KeyName(fmt.Sprint(i + 1)), false, "Show the " + title + " tab", func() { u.showTab(title) }})
 	}
-	return s
+	return append(s, shortcut{menuHelp, fyne.KeySlash, false, "Show this help (also F1)", u.showHelp})
 }
 
 // label formats a shortcut's keys.
@@ -48,16 +56,45 @@ func (s shortcut) label() string {
 	return k + string(s.key)
 }
 
-// addShortcuts binds the keyboard shortcuts, and F1 to the help.
+// keys returns the shortcut as Fyne matches it.
+func (s shortcut) keys() *desktop.CustomShortcut {
+	mod := fyne.KeyModifierShortcutDefault
+	if s.shift {
+		mod |= fyne.KeyModifierShift
+	}
+	return &desktop.CustomShortcut{KeyName: s.key, Modifier: mod}
+}
+
+// mainMenu lays the shortcuts out as the window's menu bar. The desktop
+// driver tries the main menu's shortcuts before the focused widget, so
+// they work while the text cursor is in a field (a focused entry takes
+// every Ctrl+key that only the canvas knows).
+func (u *UI) mainMenu() *fyne.MainMenu {
+	var menus []*fyne.Menu
+	byTitle := map[string]*fyne.Menu{}
+	for _, s := range u.shortcuts() {
+		m := byTitle[s.menu]
+		if m == nil {
+			m = fyne.NewMenu(s.menu)
+			byTitle[s.menu] = m
+			menus = append(menus, m)
+		}
+		it := fyne.NewMenuItem(s.what, s.fn)
+		it.Shortcut = s.keys()
+		m.Items = append(m.Items, it)
+	}
+	return fyne.NewMainMenu(menus...)
+}
+
+// addShortcuts sets the main menu with the keyboard shortcuts, binds them
+// on the canvas too (for drivers without a menu bar), and F1 to the help
+// (entries pass F1 on: entry.go).
 func (u *UI) addShortcuts() {
+	u.win.SetMainMenu(u.mainMenu())
 	c := u.win.Canvas()
 	for _, s := range u.shortcuts() {
-		mod := fyne.KeyModifierShortcutDefault
-		if s.shift {
-			mod |= fyne.KeyModifierShift
-		}
 		fn := s.fn
-		c.AddShortcut(&desktop.CustomShortcut{KeyName: s.key, Modifier: mod}, func(fyne.Shortcut) { fn() })
+		c.AddShortcut(s.keys(), func(fyne.Shortcut) { fn() })
 	}
 	c.SetOnTypedKey(func(e *fyne.KeyEvent) {
 		if e.Name == fyne.KeyF1 {
