@@ -58,6 +58,10 @@ type Meta struct {
 	Neurons int `json:"neurons"`
 	// Progress holds free-form progress fields (prompts done, ...).
 	Progress map[string]any `json:"progress,omitempty"`
+	// MergedRuns lists, for a set made by MergeStats, the identification
+	// settings (Progress["settings"]) of every run merged into it, nested
+	// merges flattened, so that a later merge can check them too.
+	MergedRuns []map[string]any `json:"merged_runs,omitempty"`
 	// Files maps each aspect key to its safetensors file and Generation
 	// numbers the save; both are set by SaveStats. The files of one save
 	// carry its generation in their metadata, so a folder whose save was
