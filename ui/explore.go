@@ -166,6 +166,12 @@ func (v *exploreView) renderHeat(w, h int) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The sorted view ranks each layer by the trait's diff, also under an
+	// overlay (whose categories would give another order): the cache per
+	// trait then always holds the order of the trait's own grid.
+	if v.order.Selected == orderSorted && v.sorted[st.aspect.Trait] == nil {
+		v.sorted[st.aspect.Trait] = figure.SortedOrder(g)
+	}
 	o := figure.HeatOptions{Mask: st.mask(st.aspect), X0: v.x0, X1: v.x1, L0: v.l0, L1: v.l1,
 		Title: fmt.Sprintf("%s: p(high) − p(low)", st.aspect.Trait)}
 	if st.stats == nil {
@@ -180,9 +186,6 @@ func (v *exploreView) renderHeat(w, h int) (image.Image, error) {
 		o.Title = fmt.Sprintf("Overlay: %s vs %s", st.aspect, b)
 	}
 	if v.order.Selected == orderSorted {
-		if v.sorted[st.aspect.Trait] == nil {
-			v.sorted[st.aspect.Trait] = figure.SortedOrder(g)
-		}
 		o.Order = v.sorted[st.aspect.Trait]
 	}
 	f, err := figure.NewHeatmap(g, o)
