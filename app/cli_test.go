@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,6 +224,13 @@ func TestCLIErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errb.String(), "Openness") {
 		t.Errorf("neurons of another model: exit %d, message %q", code, errb.String())
 	}
+	// A llama2.c checkpoint without a tokenizer beside it: a clear error
+	// (the checkpoint itself used to be read as tokenizer.bin).
+	errb.Reset()
+	bin := shared(t, "models/stories260K/stories260K.bin")
+	if code := Main([]string{"tokenize", "--model", bin, "--text", "hi"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "has no tokenizer") {
+		t.Errorf("tokenize --model FILE.bin: exit %d, message %q", code, errb.String())
+	}
 	// Settings no sampler can use fail before the model loads, naming
 	// the setting.
 	for _, c := range []struct {
@@ -243,5 +251,49 @@ func TestCLIErrors(t *testing.T) {
 		if code := Main(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("generate %v: exit %d, message %q (want one naming %q)", c.args, code, errb.String(), c.want)
 		}
+	}
+}
+
+// generate stops at generation_config.json's eos_token_id, as
+// transformers' generate does, and a malformed one is an error naming it.
+func TestCLIGenerationConfigEOS(t *testing.T) {
+	src := shared(t, "models", "tiny-random-llama")
+	var exp expectedCases
+	b, err := os.ReadFile(filepath.Join(src, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatal(err)
+	}
+	c := exp.Cases[0]
+	stop := -1 // the first greedy id not seen before it, past the first two
+	for i := 2; i < len(c.Greedy) && stop < 0; i++ {
+		if !slices.Contains(c.Greedy[:i], c.Greedy[i]) {
+			stop = i
+		}
+	}
+	if stop < 0 {
+		t.Fatal("no usable stop id in the reference ids")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gen := filepath.Join(dir, "generation_config.json")
+	os.WriteFile(gen, []byte(`{"eos_token_id": [2, `+itoa(c.Greedy[stop])+`]}`), 0o644)
+	var got struct {
+		IDs []int `json:"ids"`
+	}
+	npti(t, &got, "generate", "--model", dir, "--prompt-ids", idList(c.PromptIDs), "--max-tokens", itoa(len(c.Greedy)), "--json")
+	if want := c.Greedy[:stop+1]; idList(got.IDs) != idList(want) {
+		t.Errorf("with eos %d in generation_config.json: ids %v, want %v", c.Greedy[stop], got.IDs, want)
+	}
+	os.WriteFile(gen, []byte(`{"eos_token_id": "end"}`), 0o644)
+	var out, errb bytes.Buffer
+	if code := Main([]string{"generate", "--model", dir, "--prompt-ids", "1"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "generation_config.json") {
+		t.Errorf("malformed generation_config.json: exit %d, message %q", code, errb.String())
 	}
 }

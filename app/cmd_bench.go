@@ -55,7 +55,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *shape != "" {
 		m, err = inference.Synthesize(*shape, 1, *opts)
 	} else {
-		m, err = inference.Load(*model, *opts)
+		var path string
+		if path, err = resolveModelArg(ctx, *model, stderr); err == nil { // a repo id downloads, as in generate
+			m, err = inference.Load(path, *opts)
+		}
 	}
 	if err != nil {
 		return err

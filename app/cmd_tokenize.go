@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,7 @@ import (
 func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelDir := fs.String("model", "", "model directory containing tokenizer.json or tokenizer.bin")
+	modelDir := fs.String("model", "", "model (folder, Hugging Face repo id or llama2.c file) whose tokenizer.json or tokenizer.bin to use")
 	tokFile := fs.String("tokenizer", "", "tokenizer.json or tokenizer.bin file")
 	text := fs.String("text", "", "text to tokenize")
 	file := fs.String("file", "", "file whose contents to tokenize")
@@ -54,7 +55,20 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	path := *tokFile
 	if path == "" {
-		path = *modelDir
+		// A model as generate takes it: a folder, a repo id (cached or
+		// downloaded) or a llama2.c checkpoint file, whose tokenizer lies
+		// beside it.
+		dir, err := resolveModelArg(ctx, *modelDir, stderr)
+		if err != nil {
+			return err
+		}
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			dir = filepath.Dir(dir)
+		}
+		if !hasTokenizer(dir) {
+			return fmt.Errorf("%s has no tokenizer (tokenizer.json or tokenizer.bin): give one with --tokenizer", dir)
+		}
+		path = dir
 	}
 	tok, err := tokenizer.Load(path)
 	if err != nil {

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -20,6 +22,40 @@ type loaded struct {
 	dir      string               // the model's folder (for a llama2.c file, its folder)
 	tok      *tokenizer.Tokenizer // nil when the model ships none
 	template *chat.Template       // nil when the model has no chat template
+	genEOS   []int                // generation_config.json's eos_token_id (nil: none)
+}
+
+// generationEOS reads eos_token_id (an id or a list) from dir's
+// generation_config.json: transformers' generate stops at these when the
+// file has them (Llama-3-Instruct's config.json lists only
+// <|end_of_text|>, its generation config <|eot_id|> too).
+func generationEOS(dir string) ([]int, error) {
+	path := filepath.Join(dir, "generation_config.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var gc struct {
+		EOS json.RawMessage `json:"eos_token_id"`
+	}
+	if err := json.Unmarshal(data, &gc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(gc.EOS) == 0 || string(gc.EOS) == "null" {
+		return nil, nil
+	}
+	var one int
+	if json.Unmarshal(gc.EOS, &one) == nil {
+		return []int{one}, nil
+	}
+	var list []int
+	if err := json.Unmarshal(gc.EOS, &list); err != nil {
+		return nil, fmt.Errorf("%s: eos_token_id %s is neither an id nor a list of ids", path, gc.EOS)
+	}
+	return list, nil
 }
 
 // modelFlags defines the --model, --backend and --weights flags every
@@ -54,6 +90,14 @@ func loadModel(path string, opts inference.Options) (*loaded, error) {
 		}
 	}
 	l := &loaded{model: m, dir: dir}
+	if l.genEOS, err = generationEOS(dir); err != nil {
+		return nil, err
+	}
+	for _, id := range l.genEOS {
+		if id < 0 || id >= m.Config.VocabSize {
+			return nil, fmt.Errorf("%s: eos_token_id %d outside the vocabulary of %d", filepath.Join(dir, "generation_config.json"), id, m.Config.VocabSize)
+		}
+	}
 	if hasTokenizer(dir) {
 		if l.tok, err = tokenizer.Load(dir); err != nil {
 			return nil, err

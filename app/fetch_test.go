@@ -60,4 +60,20 @@ func TestCLIModelRepoIDDownload(t *testing.T) {
 	if gets.Load() != n {
 		t.Fatalf("a cached repo id was downloaded again (%d → %d GETs)", n, gets.Load())
 	}
+	// tokenize and bench take the repo id as generate does.
+	var tokLocal, tokCached struct {
+		IDs []int `json:"ids"`
+	}
+	npti(t, &tokLocal, "tokenize", "--model", src, "--text", "You are kind", "--json")
+	npti(t, &tokCached, "tokenize", "--model", "test-org/persona-tiny", "--text", "You are kind", "--json")
+	if idList(tokLocal.IDs) != idList(tokCached.IDs) || len(tokLocal.IDs) == 0 {
+		t.Fatalf("tokenize of the repo id: %v, of the local copy %v", tokCached.IDs, tokLocal.IDs)
+	}
+	var bench struct {
+		DecodeTokS float64 `json:"decode_tok_s"`
+	}
+	npti(t, &bench, "bench", "--model", "test-org/persona-tiny", "--runs", "1", "--batch", "1", "--length", "8", "--decode-tokens", "2", "--json")
+	if !(bench.DecodeTokS > 0) || gets.Load() != n {
+		t.Fatalf("bench of the cached repo id: %+v, %d → %d GETs", bench, n, gets.Load())
+	}
 }

@@ -55,7 +55,7 @@ func (r *runner) Detokenize(ids []int) string {
 	if r.tok == nil {
 		return ""
 	}
-	return r.tok.Decode(stripStop(ids, r.model.Config.EOSTokenIDs))
+	return r.tok.Decode(stripStop(ids, r.EOS()))
 }
 
 func (r *runner) BOS() int {
@@ -67,7 +67,13 @@ func (r *runner) BOS() int {
 	return r.model.Config.BOSTokenID
 }
 
+// EOS is where generation stops, as transformers' generate: the
+// generation config's eos_token_id, else config.json's, else the
+// tokenizer's.
 func (r *runner) EOS() []int {
+	if len(r.genEOS) > 0 {
+		return r.genEOS
+	}
 	if len(r.model.Config.EOSTokenIDs) > 0 || r.tok == nil {
 		return r.model.Config.EOSTokenIDs
 	}
