@@ -188,7 +188,7 @@ func TestScoreAndSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := SweepRequest{Induce: fakeInduce(t), Gammas: []float64{0.5, 1}, Scorers: sc, Baselines: true, MaxFluencyCost: 10,
+	req := SweepRequest{Induce: fakeInduce(t), Gammas: []float64{0.5, 1}, Scorers: sc, Baselines: true, MaxFluencyCost: new(10.0),
 		Variants: []Variant{{Name: "npti"}, {Name: "topk:1", TopK: 1}, {Name: "add-only", NoClamp: true}, {Name: "clamp-only", NoAdd: true}}}
 	var last Progress
 	res, err := Sweep(context.Background(), newFake(), req, func(p Progress) { last = p })
@@ -217,6 +217,55 @@ func TestScoreAndSweep(t *testing.T) {
 	}
 	if _, err := ParseVariant("topk:0"); err == nil {
 		t.Error("topk:0 accepted")
+	}
+}
+
+// TestSweepFluencyBound: an explicit bound of 0 is kept (only points
+// no less fluent than unsteered qualify), nil means the default, and
+// negative, NaN and infinite bounds are refused.
+func TestSweepFluencyBound(t *testing.T) {
+	sc, err := TrainScorers(probeBench(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := SweepRequest{Induce: fakeInduce(t), Gammas: []float64{0.5, 1}, Scorers: sc,
+		Variants: []Variant{{Name: "npti"}, {Name: "clamp-only", NoAdd: true}}}
+	for _, tt := range []struct {
+		bound *float64
+		want  float64
+	}{{new(0.0), 0}, {nil, DefaultMaxFluencyCost}, {new(0.25), 0.25}} {
+		req.MaxFluencyCost = tt.bound
+		found := 0
+		res, err := Sweep(context.Background(), newFake(), req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.MaxFluencyCost != tt.want {
+			t.Errorf("bound %v: result records %v, want %v", tt.bound, res.MaxFluencyCost, tt.want)
+		}
+		for _, s := range res.SweetSpots {
+			within := false
+			for _, pt := range res.Points {
+				within = within || (pt.Variant == s.Variant && pt.NLL-res.Unsteered.NLL <= tt.want)
+			}
+			if s.Found != within || (s.Found && s.Cost > tt.want) {
+				t.Errorf("bound %v: sweet spot %+v (a point within the bound: %v)", tt.want, s, within)
+			}
+			if s.Found {
+				found++
+			}
+		}
+		// The fake's steered answers cost about 0.7 nats: a bound of 0
+		// (once read as the default 1) must find no sweet spot.
+		if (found == 0) != (tt.want < 0.5) {
+			t.Errorf("bound %v: %d sweet spots", tt.want, found)
+		}
+	}
+	for _, bad := range []float64{-0.5, math.NaN(), math.Inf(1)} {
+		req.MaxFluencyCost = &bad
+		if _, err := Sweep(context.Background(), newFake(), req, nil); err == nil || !strings.Contains(err.Error(), "max fluency cost") {
+			t.Errorf("bound %v: error %v", bad, err)
+		}
 	}
 }
 

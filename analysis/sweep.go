@@ -59,8 +59,22 @@ type SweepRequest struct {
 	// Scorers give the trait score.
 	Scorers TraitScorers
 	// MaxFluencyCost bounds the NLL increase over unsteered of a sweet
-	// spot (default 1.0 nats per token).
-	MaxFluencyCost float64
+	// spot, in nats per token: nil means DefaultMaxFluencyCost, and 0
+	// means no increase at all. It must be finite and not negative.
+	MaxFluencyCost *float64
+}
+
+// DefaultMaxFluencyCost is the sweet spot's default fluency bound (nats
+// per token).
+const DefaultMaxFluencyCost = 1.0
+
+// CheckFluencyCost reports why v cannot bound a sweet spot's fluency cost:
+// it must be a finite number >= 0 (sweep.json cannot hold an infinity).
+func CheckFluencyCost(v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return fmt.Errorf("max fluency cost %v: want a finite number >= 0 (nats per token)", v)
+	}
+	return nil
 }
 
 // SweepPoint is the mean result of one condition of a sweep.
@@ -116,12 +130,16 @@ func Sweep(ctx context.Context, r Runner, req SweepRequest, progress func(Progre
 	if len(req.Variants) == 0 {
 		req.Variants = []Variant{{Name: "npti"}}
 	}
-	if req.MaxFluencyCost == 0 {
-		req.MaxFluencyCost = 1
+	maxCost := DefaultMaxFluencyCost
+	if req.MaxFluencyCost != nil {
+		maxCost = *req.MaxFluencyCost
+	}
+	if err := CheckFluencyCost(maxCost); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	item := base.Plan.Items[0]
 	a := item.Aspect()
-	res := &SweepResult{Trait: string(a.Trait), Pole: a.Pole.String(), Questions: len(base.Questions), MaxFluencyCost: req.MaxFluencyCost}
+	res := &SweepResult{Trait: string(a.Trait), Pole: a.Pole.String(), Questions: len(base.Questions), MaxFluencyCost: maxCost}
 	total := 1
 	for _, v := range req.Variants {
 		total += len(req.Gammas)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,7 +34,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	gammas := fs.String("gammas", "0.6,0.8,1.0,1.2,1.4,1.6", "comma-separated γ values")
 	variants := fs.String("variants", "npti", "selection variants: npti, topk:K, add-only, clamp-only")
 	baselines := fs.Bool("baselines", true, "run the adjective and persona prompt baselines")
-	maxCost := fs.Float64("max-fluency-cost", 1.0, "sweet spot bound on the NLL increase over unsteered (nats/token)")
+	maxCost := fs.Float64("max-fluency-cost", analysis.DefaultMaxFluencyCost, "sweet spot bound on the NLL increase over unsteered (nats/token)")
 	out := fs.String("out", "", "folder for sweep.csv, sweep.json and sweep.png/.svg/.pdf (required)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -43,7 +44,13 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errUsage
 	}
-	req := analysis.SweepRequest{Baselines: *baselines, MaxFluencyCost: *maxCost}
+	req := analysis.SweepRequest{Baselines: *baselines}
+	if flagSet(fs, "max-fluency-cost") { // an explicit 0 means 0
+		if err := analysis.CheckFluencyCost(*maxCost); err != nil {
+			return fmt.Errorf("bad --max-fluency-cost: %w", err)
+		}
+		req.MaxFluencyCost = maxCost
+	}
 	var err error
 	if req.Gammas, err = parseFloats(*gammas); err != nil {
 		return err
@@ -118,12 +125,19 @@ func writeSweep(dir string, res *analysis.SweepResult) error {
 	return nil
 }
 
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // parseFloats parses "0.6,0.8,1".
 func parseFloats(s string) ([]float64, error) {
 	var out []float64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || v < 0 {
+		if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("bad γ %q in %q", f, s)
 		}
 		out = append(out, v)
