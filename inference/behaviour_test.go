@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -181,4 +182,78 @@ func TestBadInput(t *testing.T) {
 	if _, err := Load(sharedDir(t)+"/models/no-such-model", Options{}); err == nil {
 		t.Error("missing model: no error")
 	}
+}
+
+// drawAdd keeps each added neuron with probability AddFraction, draw by
+// draw, with the values unchanged; the seed reproduces the draws.
+func TestDrawAdd(t *testing.T) {
+	o := hook.NewOverride(4, 6000)
+	nonzero := 0
+	for i := range o.Add {
+		if i%6 != 0 {
+			o.Add[i] = float32(i%97) + 0.5
+			nonzero++
+		}
+	}
+	o.AddFraction = 0.3
+	rng := func() *rand.Rand { return rand.New(rand.NewPCG(11, 0x5851f42d4c957f2d)) }
+	r := rng()
+	first, second := drawAdd(o, r), drawAdd(o, r)
+	kept := 0
+	for i, v := range first {
+		switch {
+		case v != 0 && v != o.Add[i]:
+			t.Fatalf("neuron %d: added %g, want %g or 0", i, v, o.Add[i])
+		case v != 0:
+			kept++
+		}
+	}
+	want, sd := 0.3*float64(nonzero), math.Sqrt(float64(nonzero)*0.3*0.7)
+	if math.Abs(float64(kept)-want) > 5*sd {
+		t.Errorf("kept %d of %d added neurons, want %.0f ± %.0f", kept, nonzero, want, 5*sd)
+	}
+	if equalF32(first, second) {
+		t.Error("two steps drew the same mask")
+	}
+	if !equalF32(drawAdd(o, rng()), first) {
+		t.Error("the same seed drew another mask")
+	}
+	if got := drawAdd(o, nil); &got[0] != &o.Add[0] {
+		t.Error("without a random draw the add vector is not the override's own")
+	}
+}
+
+// A masked induction is reproducible from its seed, and the mask matters:
+// at fraction 0.5 the ids differ from the full induction's.
+func TestMaskedInduction(t *testing.T) {
+	m := loadModel(t, "models/tiny-random-llama")
+	dir := sharedDir(t) + "/models/tiny-random-llama/neurons/"
+	ctx := context.Background()
+	p := []int{321, 133, 382, 186}
+	gen := func(frac float64, seed uint64) []int {
+		o := testOverride(t, m, dir+"Extraversion_dict.json", dir+"Extraversion_reversed_dict.json", 3, hook.Generated)
+		o.AddFraction, o.Seed = frac, seed
+		out, err := m.Generate(ctx, [][]int{p}, GenerateOptions{MaxTokens: 16, IgnoreEOS: true, Override: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0]
+	}
+	a, b, full := gen(0.5, 7), gen(0.5, 7), gen(1, 7)
+	equalIDs(t, "same seed", b, a)
+	if equal(a, full) {
+		t.Errorf("fraction 0.5 generated the full induction's ids %v", a)
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
