@@ -142,7 +142,7 @@ func (v *reportView) plots() (map[string]figure.Figure, error) {
 				return nil, err
 			}
 		}
-		out["heatmap"] = ex.fig.Plot
+		out["heatmap"] = ex.fig
 		layers, _ := st.shape()
 		p, err := figure.LayerCounts(fmt.Sprintf("%s: selected neurons per layer", st.aspect), layers, 480, ex.layerSeries()...)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -48,7 +49,7 @@ func TestSaveFormats(t *testing.T) {
 	dir := t.TempDir()
 	for _, ext := range Formats {
 		path := filepath.Join(dir, "heat"+ext)
-		if err := Save(f.Plot, path, 6*vg.Inch, 4*vg.Inch); err != nil {
+		if err := Save(f, path, 6*vg.Inch, 4*vg.Inch); err != nil {
 			t.Fatalf("save %s: %v", ext, err)
 		}
 		if err := CheckFile(path); err != nil {
@@ -59,8 +60,8 @@ func TestSaveFormats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b := img.Bounds(); b.Dx() != 576 || b.Dy() != 384 {
-				t.Errorf("png size %v, want 576×384", b)
+			if b := img.Bounds(); b.Dx() != 6*PrintDPI || b.Dy() != 4*PrintDPI {
+				t.Errorf("png size %v, want 6 × 4 inches at %d dpi", b, PrintDPI)
 			}
 		}
 	}
@@ -146,8 +147,8 @@ func TestLayerCountsLlama(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.X.Max < 1000 {
-		t.Errorf("x range max %v: the largest layers hold thousands of neurons", p.X.Max)
+	if p.Plot.X.Max < 1000 {
+		t.Errorf("x range max %v: the largest layers hold thousands of neurons", p.Plot.X.Max)
 	}
 	if _, err := LayerCounts("bad", 32, 400, LayerSeries{Counts: counts[:3]}); err == nil {
 		t.Error("series of the wrong length accepted")
@@ -176,10 +177,15 @@ func TestGoldenImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	overlay, err := NewHeatmap(overlayGrid(g), HeatOptions{Title: "overlay", Categories: overlayCats, Label: "set"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, img := range map[string]func() (image.Image, error){
-		"heatmap.png":        func() (image.Image, error) { return heat.Image(800, 400) },
-		"heatmap_sorted.png": func() (image.Image, error) { return sorted.Image(800, 400) },
-		"layers.png":         func() (image.Image, error) { return Image(bars, 300, 400) },
+		"heatmap.png":         func() (image.Image, error) { return heat.Image(800, 400) },
+		"heatmap_sorted.png":  func() (image.Image, error) { return sorted.Image(800, 400) },
+		"heatmap_overlay.png": func() (image.Image, error) { return overlay.Image(800, 400) },
+		"layers.png":          func() (image.Image, error) { return Image(bars, 300, 400) },
 	} {
 		got, err := img()
 		if err != nil {
@@ -187,6 +193,97 @@ func TestGoldenImages(t *testing.T) {
 		}
 		checkGolden(t, name, got)
 	}
+}
+
+// overlayCats are categories with the long names of the app's overlay.
+var overlayCats = []Category{
+	{Name: "Extraversion high only\n(20780)", Colour: color.RGBA{230, 120, 0, 255}},
+	{Name: "Neuroticism high only\n(11952)", Colour: color.RGBA{40, 110, 220, 255}},
+	{Name: "both\n(1052)", Colour: color.RGBA{150, 40, 170, 255}},
+	{Name: "conflict\n(11802)", Colour: color.RGBA{20, 20, 20, 255}},
+}
+
+// overlayGrid classifies g's cells into the overlay categories by value.
+func overlayGrid(g *Dense) *Dense {
+	d := NewDense(g.Layers, g.Neurons)
+	for k, v := range g.Data {
+		switch {
+		case v > 0.3:
+			d.Data[k] = 4
+		case v > 0.1:
+			d.Data[k] = 1
+		case v < -0.3:
+			d.Data[k] = 3
+		case v < -0.1:
+			d.Data[k] = 2
+		}
+	}
+	return d
+}
+
+// TestNothingClipped renders the figures whose keys and legends used to
+// be cut off (long category names, two series, count ticks) at screen
+// and export sizes and checks that nothing is drawn on the image's
+// outermost pixels: every label fits inside.
+func TestNothingClipped(t *testing.T) {
+	g, sets := llamaGrid(t)
+	overlay, err := NewHeatmap(overlayGrid(g), HeatOptions{Title: "Overlay: Extraversion high vs Neuroticism high", Categories: overlayCats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heat, err := NewHeatmap(g, HeatOptions{Title: "Extraversion"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series []LayerSeries
+	for _, p := range []analysis.Pole{analysis.High, analysis.Low} {
+		counts := make([]int, 32)
+		for _, ls := range analysis.PerLayer(sets[analysis.Aspect{Trait: analysis.Extraversion, Pole: p}]) {
+			counts[ls.Layer] = ls.Count
+		}
+		series = append(series, LayerSeries{Name: "Extraversion " + p.String(), Counts: counts})
+	}
+	bars, err := LayerCounts("selected per layer", 32, 580, series...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    Figure
+		w, h int
+	}{{"overlay", overlay, 740, 580}, {"overlay small", overlay, 500, 300}, {"heatmap", heat, 740, 580},
+		{"layers", bars, 210, 580}, {"layers export", bars, 384, 480}} {
+		img, err := Image(c.f, c.w, c.h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := inkOnBorder(img); n > 0 {
+			t.Errorf("%s at %d×%d: %d non-white pixels on the border (something is cut off)", c.name, c.w, c.h, n)
+		}
+	}
+	// The count axis is labelled with whole numbers.
+	for _, tk := range bars.Plot.X.Tick.Marker.Ticks(bars.Plot.X.Min, bars.Plot.X.Max) {
+		if strings.Contains(tk.Label, ".") {
+			t.Errorf("count tick label %q", tk.Label)
+		}
+	}
+}
+
+// inkOnBorder counts the non-white pixels of the outermost rows and columns.
+func inkOnBorder(img image.Image) int {
+	b := img.Bounds()
+	n := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if x != b.Min.X && x != b.Max.X-1 && y != b.Min.Y && y != b.Max.Y-1 {
+				continue
+			}
+			if r, g, bb, _ := img.At(x, y).RGBA(); r < 0xf000 || g < 0xf000 || bb < 0xf000 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // checkGolden compares img with testdata/name (rewritten with -regen),

@@ -1,16 +1,17 @@
 package figure
 
 import (
-	"fmt"
 	"image"
 	"image/color"
 	stddraw "image/draw"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -155,7 +156,8 @@ func (h *Heat) neuronAt(l, k int) int {
 	return k
 }
 
-// Plot draws the grid and the colour bar; it implements plot.Plotter.
+// Plot draws the grid; it implements plot.Plotter. The colour bar or the
+// category legend is drawn beside the plot by HeatFigure.Draw.
 func (h *Heat) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, trY := plt.Transforms(&c)
 	rect := vg.Rectangle{
@@ -177,7 +179,6 @@ func (h *Heat) Plot(c draw.Canvas, plt *plot.Plot) {
 	} else {
 		c.DrawImage(rect, img)
 	}
-	h.drawColourBar(c, plt, trX(h.X1))
 }
 
 // Raster renders the visible range to a w × ht image, one pixel per output
@@ -297,56 +298,107 @@ func (h *Heat) aggregateLayer(l, neurons int, cols [][2]int, vals []float64, sel
 	}
 }
 
-// drawColourBar draws the vertical colour bar right of x (canvas units).
-func (h *Heat) drawColourBar(c draw.Canvas, plt *plot.Plot, x vg.Length) {
-	room := c.Max.X - x
-	if room < 20 {
-		return
-	}
+// Key layout, in points.
+const (
+	keyGap   = vg.Length(8)  // between the plot and the key
+	keyBar   = vg.Length(10) // width of the colour bar and legend swatches
+	keyText  = vg.Length(4)  // between a bar or swatch and its text
+	keyRight = vg.Length(4)  // right margin
+)
+
+// keyWidth returns the width of the colour bar or legend drawn with text
+// style sty, labels included, so the plot can leave exactly that room.
+func (h *Heat) keyWidth(sty text.Style) vg.Length {
+	w := vg.Length(0)
 	if h.Categories != nil {
-		h.drawLegend(c, plt, x, room)
+		for _, cat := range h.Categories {
+			for _, line := range strings.Split(cat.Name, "\n") {
+				w = max(w, sty.Width(line))
+			}
+		}
+		return keyGap + keyBar + keyText + w + keyRight
+	}
+	for _, tk := range h.barTicks() {
+		w = max(w, sty.Width(tk.Label))
+	}
+	return keyGap + max(keyBar+keyText+w, sty.Width(h.Label)) + keyRight
+}
+
+// barTicks returns the labelled ticks of the colour bar: round values
+// within ±Max.
+func (h *Heat) barTicks() []plot.Tick {
+	var out []plot.Tick
+	for _, tk := range (plot.DefaultTicks{}).Ticks(-h.Max, h.Max) {
+		if tk.IsMinor() || tk.Value < -h.Max || tk.Value > h.Max {
+			continue
+		}
+		tk.Label = signed(tk.Value)
+		out = append(out, tk)
+	}
+	return out
+}
+
+// signed formats a colour bar value with a true minus sign.
+func signed(v float64) string {
+	if math.Abs(v) < 1e-12 {
+		return "0"
+	}
+	s := strconv.FormatFloat(math.Abs(v), 'f', -1, 64)
+	if v < 0 {
+		return "−" + s
+	}
+	return s
+}
+
+// drawKey draws the colour bar (or the category legend) in the column c,
+// beside a data area spanning y0..y1.
+func (h *Heat) drawKey(c draw.Canvas, sty text.Style, y0, y1 vg.Length) {
+	if h.Categories != nil {
+		h.drawLegend(c, sty, y1)
 		return
 	}
-	barW := min(vg.Points(10), room/5)
-	x0 := x + room/6
-	y0, y1 := c.Min.Y, c.Max.Y
-	const steps = 64
+	x0 := c.Min.X + keyGap
+	const steps = 128
 	for k := 0; k < steps; k++ {
 		ya := y0 + (y1-y0)*vg.Length(k)/steps
 		yb := y0 + (y1-y0)*vg.Length(k+1)/steps
 		v := h.Max * (2*(float64(k)+0.5)/steps - 1)
 		c.SetColor(h.colour(v))
-		c.Fill(vg.Rectangle{Min: vg.Point{X: x0, Y: ya}, Max: vg.Point{X: x0 + barW, Y: yb + 0.5}}.Path())
+		top := yb + 0.5
+		if k == steps-1 {
+			top = yb
+		}
+		c.Fill(vg.Rectangle{Min: vg.Point{X: x0, Y: ya}, Max: vg.Point{X: x0 + keyBar, Y: top}}.Path())
 	}
-	sty := plt.Y.Tick.Label
+	ls := draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
+	c.StrokeLines(ls, []vg.Point{{X: x0, Y: y0}, {X: x0 + keyBar, Y: y0}, {X: x0 + keyBar, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}})
 	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
-	for _, f := range []float64{-1, -0.5, 0, 0.5, 1} {
-		y := y0 + (y1-y0)*vg.Length((f+1)/2)
-		c.FillText(sty, vg.Point{X: x0 + barW + 3, Y: y}, fmt.Sprintf("%+.2g", f*h.Max))
+	for _, tk := range h.barTicks() {
+		y := y0 + (y1-y0)*vg.Length((tk.Value/h.Max+1)/2)
+		c.StrokeLine2(ls, x0+keyBar, y, x0+keyBar+2, y)
+		c.FillText(sty, vg.Point{X: x0 + keyBar + keyText, Y: y}, tk.Label)
 	}
 	if h.Label != "" {
-		ls := sty
-		ls.XAlign, ls.YAlign = draw.XCenter, draw.YBottom
-		c.FillText(ls, vg.Point{X: x0 + barW/2, Y: y1 + 2}, h.Label)
+		sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
+		c.FillText(sty, vg.Point{X: x0, Y: y1 + 3}, h.Label)
 	}
 }
 
-// drawLegend draws a swatch and the name of each category, top down,
-// right of x (canvas units).
-func (h *Heat) drawLegend(c draw.Canvas, plt *plot.Plot, x, room vg.Length) {
-	sty := plt.Y.Tick.Label
-	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
-	sw := min(vg.Points(9), room/6)
-	step := sty.Font.Size * 2.6
-	y := c.Max.Y - step/2
-	x0 := x + room/12
+// drawLegend draws a swatch and the name of each category, top down from
+// y (the top of the data area), in the column c.
+func (h *Heat) drawLegend(c draw.Canvas, sty text.Style, y vg.Length) {
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
+	x0 := c.Min.X + keyGap
+	lineH := sty.Font.Size * 1.2
 	for k := len(h.Categories) - 1; k >= 0; k-- { // highest priority on top
 		cat := h.Categories[k]
 		c.SetColor(cat.Colour)
-		c.Fill(vg.Rectangle{Min: vg.Point{X: x0, Y: y - sw/2}, Max: vg.Point{X: x0 + sw, Y: y + sw/2}}.Path())
-		for i, line := range strings.Split(cat.Name, "\n") {
-			c.FillText(sty, vg.Point{X: x0 + sw + 3, Y: y - vg.Length(i)*sty.Font.Size*1.1}, line)
+		sw := min(keyBar, lineH*0.8)
+		c.Fill(vg.Rectangle{Min: vg.Point{X: x0, Y: y - lineH/2 - sw/2}, Max: vg.Point{X: x0 + sw, Y: y - lineH/2 + sw/2}}.Path())
+		lines := strings.Split(cat.Name, "\n")
+		for i, line := range lines {
+			c.FillText(sty, vg.Point{X: x0 + keyBar + keyText, Y: y - vg.Length(i)*lineH}, line)
 		}
-		y -= step
+		y -= vg.Length(len(lines))*lineH + sty.Font.Size*0.8
 	}
 }

@@ -3,6 +3,7 @@ package figure
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"strconv"
 
@@ -11,10 +12,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 )
-
-// barShare is the part of the X axis, relative to the visible neurons,
-// kept right of the grid for the colour bar.
-const barShare = 0.09
 
 // HeatOptions configures NewHeatmap. The zero value shows the whole grid
 // in model order with an automatic symmetric colour range.
@@ -36,7 +33,9 @@ type HeatOptions struct {
 }
 
 // HeatFigure is a heatmap plot with the plotter that draws it, so that a
-// pixel of a rendered image can be traced back to its neuron.
+// pixel of a rendered image can be traced back to its neuron. It is a
+// Figure: Draw puts the colour bar (or the category legend) in a column
+// right of the plot, sized to its labels, outside the data area.
 type HeatFigure struct {
 	Plot *plot.Plot
 	Heat *Heat
@@ -87,7 +86,7 @@ func NewHeatmap(g Grid, o HeatOptions) (*HeatFigure, error) {
 		p.X.Label.Text = "rank within layer (by diff)"
 	}
 	p.Y.Label.Text = "layer"
-	p.X.Min, p.X.Max = h.X0, h.X1+(h.X1-h.X0)*barShare
+	p.X.Min, p.X.Max = h.X0, h.X1
 	p.Y.Min, p.Y.Max = h.Y0, h.Y1
 	p.X.Tick.Marker = clipTicks{max: h.X1}
 	p.Y.Tick.Marker = layerTicks{}
@@ -110,8 +109,27 @@ func MaxAbs(g Grid) float64 {
 	return m
 }
 
+// Draw draws the plot and, right of it, the colour bar or legend.
+func (f *HeatFigure) Draw(c draw.Canvas) {
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
+	pc, key := f.split(c)
+	f.Plot.Draw(pc)
+	dc := f.Plot.DataCanvas(pc)
+	f.Heat.drawKey(key, f.Plot.Y.Tick.Label, dc.Min.Y, dc.Max.Y)
+}
+
+// split divides c into the plot's part and the key's column at the right.
+func (f *HeatFigure) split(c draw.Canvas) (plotC, keyC draw.Canvas) {
+	w := min(f.Heat.keyWidth(f.Plot.Y.Tick.Label), (c.Max.X-c.Min.X)/2)
+	plotC, keyC = c, c
+	plotC.Max.X -= w
+	keyC.Min.X = plotC.Max.X
+	return plotC, keyC
+}
+
 // Image renders the figure to a w × h pixel image (96 dpi).
-func (f *HeatFigure) Image(w, h int) (image.Image, error) { return Image(f.Plot, w, h) }
+func (f *HeatFigure) Image(w, h int) (image.Image, error) { return Image(f, w, h) }
 
 // Locate maps pixel (x, y) of an image of w × h pixels rendered by Image
 // (origin top left) to the cell drawn there; ok is false outside the grid.
@@ -119,7 +137,8 @@ func (f *HeatFigure) Locate(w, h int, x, y float64) (Cell, bool) {
 	const dpi = 96
 	pt := vg.Length(72.0 / dpi)
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*pt, vg.Length(h)*pt), vgimg.UseDPI(dpi))
-	dc := f.Plot.DataCanvas(draw.New(c))
+	pc, _ := f.split(draw.New(c))
+	dc := f.Plot.DataCanvas(pc)
 	px := vg.Length(x) * pt
 	py := vg.Length(h)*pt - vg.Length(y)*pt
 	if dc.Size().X <= 0 || dc.Size().Y <= 0 {

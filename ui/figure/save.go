@@ -21,6 +21,10 @@ import (
 	"github.com/npti-studio/npti/analysis"
 )
 
+// PrintDPI is the resolution of exported PNG files: print quality, so a
+// figure can go into a paper as it is.
+const PrintDPI = 300
+
 // Formats lists the file extensions Save understands.
 var Formats = []string{".png", ".svg", ".pdf"}
 
@@ -30,8 +34,8 @@ type Figure interface {
 	Draw(c draw.Canvas)
 }
 
-// Save writes f to path as PNG, SVG or PDF (chosen by the extension, case
-// insensitive) with the given size. The file is written to a temporary
+// Save writes f to path as PNG (at PrintDPI), SVG or PDF (chosen by the
+// extension, case insensitive) with the given size. The file is written to a temporary
 // name in the same folder and renamed into place, so a failed export never
 // leaves a truncated file behind.
 func Save(f Figure, path string, w, h vg.Length) error {
@@ -64,6 +68,10 @@ func isNil(f Figure) bool {
 		return v == nil
 	case *Stack:
 		return v == nil
+	case *HeatFigure:
+		return v == nil || v.Plot == nil
+	case *LayerChart:
+		return v == nil || v.Plot == nil
 	}
 	return false
 }
@@ -75,8 +83,10 @@ func render(f Figure, format string, w, h vg.Length, buf *bytes.Buffer) (err err
 			err = fmt.Errorf("render %s: %v", format, r)
 		}
 	}()
-	c, err := draw.NewFormattedCanvas(w, h, format)
-	if err != nil {
+	var c vg.CanvasWriterTo
+	if format == "png" { // at print resolution (the default is 96 dpi)
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PrintDPI))}
+	} else if c, err = draw.NewFormattedCanvas(w, h, format); err != nil {
 		return err
 	}
 	f.Draw(draw.New(c))
