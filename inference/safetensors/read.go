@@ -71,7 +71,7 @@ type File struct {
 // Open maps the file at path read-only (reading it into memory when mmap
 // is unavailable) and parses and validates its header.
 func Open(path string) (*File, error) {
-	name := filepath.Base(path)
+	name := path // errors name the whole path: which folder, which snapshot
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)

@@ -141,8 +141,8 @@ func TestOpenTruncated(t *testing.T) {
 			f.Close()
 			t.Fatalf("Open of %d/%d bytes succeeded", n, len(src))
 		}
-		if !strings.Contains(err.Error(), "model.safetensors") {
-			t.Errorf("error %q does not name the file", err)
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not name the file with its folder", err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -111,6 +112,13 @@ func TestLoadErrors(t *testing.T) {
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(name)) {
 			t.Errorf("%s: error %v, want one naming the file", name, err)
 		}
+	}
+	// A Unigram tokenizer (its vocab a list of [piece, score] pairs) is
+	// refused for what it is, not for its vocabulary's JSON.
+	p := filepath.Join(dir, "unigram.json")
+	os.WriteFile(p, []byte(`{"model": {"type": "Unigram", "vocab": [["<unk>", 0], ["a", -1.5]]}}`), 0o644)
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), `unsupported model type "Unigram"`) {
+		t.Errorf("Unigram tokenizer: error %v", err)
 	}
 	if _, err := Load(dir); err == nil {
 		t.Error("empty directory loaded")

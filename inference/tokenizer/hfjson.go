@@ -91,6 +91,16 @@ func parseComponent(raw json.RawMessage) (c component, ok bool, err error) {
 
 // parseHF builds a Tokenizer from the bytes of a tokenizer.json file.
 func parseHF(data []byte) (*Tokenizer, error) {
+	// The model type first: a Unigram or WordPiece vocabulary does not
+	// decode as BPE's, and its decoding error would not say why.
+	var head struct {
+		Model struct {
+			Type string `json:"type"`
+		} `json:"model"`
+	}
+	if json.Unmarshal(data, &head) == nil && head.Model.Type != "BPE" && head.Model.Type != "" {
+		return nil, fmt.Errorf("tokenizer.json: unsupported model type %q (only BPE tokenizers are supported)", head.Model.Type)
+	}
 	var f hfFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("parse tokenizer.json: %w", err)
