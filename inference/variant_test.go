@@ -19,7 +19,7 @@ import (
 // order), to dir (a temporary folder when dir is ""). The reference ids
 // below came from ../shared/tools/llama_ref.py run on these folders
 // (NPTI_VARIANT_DIR=… go test -run TestVariantModels writes them).
-func variantModel(t *testing.T, dir string, cfg map[string]any, extra []safetensors.Tensor) string {
+func variantModel(t *testing.T, dir string, cfg map[string]any, extra []safetensors.Tensor, f16 bool) string {
 	t.Helper()
 	src := filepath.Join(sharedDir(t), "models", "tiny-random-llama")
 	raw, err := os.ReadFile(filepath.Join(src, "config.json"))
@@ -54,6 +54,11 @@ func variantModel(t *testing.T, dir string, cfg map[string]any, extra []safetens
 		}
 		list = append(list, &safetensors.Tensor{Name: e.Name, DType: safetensors.F32, Shape: e.Shape, Data: data})
 	}
+	if f16 {
+		for _, x := range list {
+			x.DType, x.Data = safetensors.F16, toF16(x.Data)
+		}
+	}
 	if dir == "" {
 		dir = t.TempDir()
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -69,9 +74,30 @@ func variantModel(t *testing.T, dir string, cfg map[string]any, extra []safetens
 	return dir
 }
 
+// toF16 converts little-endian float32 data to float16, truncating (any
+// float16 values serve: the reference reads the same file).
+func toF16(f32 []byte) []byte {
+	out := make([]byte, len(f32)/2)
+	for i := range len(f32) / 4 {
+		b := binary.LittleEndian.Uint32(f32[4*i:])
+		x := math.Abs(float64(math.Float32frombits(b)))
+		h := uint16(b>>16) & 0x8000
+		switch e := int(b>>23&0xff) - 127 + 15; {
+		case e >= 31:
+			h |= 0x7bff // the largest finite value
+		case e > 0:
+			h |= uint16(e)<<10 | uint16(b>>13&0x3ff)
+		default:
+			h |= uint16(x / math.Ldexp(1, -24)) // subnormal (0 below 2⁻²⁴)
+		}
+		binary.LittleEndian.PutUint16(out[2*i:], h)
+	}
+	return out
+}
+
 // TestVariantModels: transformers features beyond the shared checkpoints,
 // on tiny-random-llama's weights, against the independent PyTorch
-// reference: Llama's attention_bias (biases on q, k, v and o: o's used to
+// reference: a whole float16 checkpoint, Llama's attention_bias (biases on q, k, v and o: o's used to
 // be dropped silently) and Mistral's sliding window (used to be read and
 // not applied). (Unedited, the model continues this prompt with 190 24 85
 // 65 366 26 …) llama_ref.py applies every bias present; for the window its
@@ -93,12 +119,15 @@ func TestVariantModels(t *testing.T) {
 		name  string
 		cfg   map[string]any
 		extra []safetensors.Tensor
+		f16   bool
 		want  []int
 	}{
-		{"attention-bias", map[string]any{"attention_bias": true}, biases,
+		{"attention-bias", map[string]any{"attention_bias": true}, biases, false,
 			[]int{190, 24, 85, 252, 104, 378, 361, 361, 16, 120, 108, 103}},
-		{"sliding-window", map[string]any{"architectures": []string{"MistralForCausalLM"}, "model_type": "mistral", "sliding_window": 3}, nil,
+		{"sliding-window", map[string]any{"architectures": []string{"MistralForCausalLM"}, "model_type": "mistral", "sliding_window": 3}, nil, false,
 			[]int{257, 197, 87, 194, 271, 310, 228, 117, 382, 134, 87, 93}},
+		{"float16", map[string]any{"torch_dtype": "float16"}, nil, true,
+			[]int{190, 24, 85, 65, 366, 26, 104, 157, 156, 20, 310, 211}},
 	}
 	dump := os.Getenv("NPTI_VARIANT_DIR")
 	for _, c := range cases {
@@ -107,7 +136,7 @@ func TestVariantModels(t *testing.T) {
 			if dump != "" {
 				dir = filepath.Join(dump, c.name)
 			}
-			m, err := Load(variantModel(t, dir, c.cfg, c.extra), Options{})
+			m, err := Load(variantModel(t, dir, c.cfg, c.extra, c.f16), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
