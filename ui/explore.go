@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -392,7 +393,17 @@ func (v *exploreView) openSets(dir string) {
 			n += len(ns)
 		}
 		v.u.setStatus(fmt.Sprintf("Opened %d neuron sets (%d neurons) from %s.", len(sets), n, dir))
+		v.u.warnSetsMismatch()
 		v.u.showTab(tabExplore)
 		v.u.dumpLayout()
 	})
+}
+
+// warnSetsMismatch tells, in the status line and a dialog, when the
+// opened neuron sets do not fit the loaded model.
+func (u *UI) warnSetsMismatch() {
+	if msg := u.st.setsMismatch(); msg != "" {
+		u.setStatus("Warning: neuron sets do not match the model: " + msg)
+		dialog.ShowInformation("Neuron sets do not match the model", msg, u.win)
+	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/npti-studio/npti/analysis"
@@ -43,5 +44,25 @@ func TestSortedOrderIgnoresOverlay(t *testing.T) {
 			t.Errorf("%s: the overlay changes the sorted order", tr)
 		}
 		ex.pick.overlayTo.SetSelected(noOverlay)
+	}
+}
+
+// TestMismatchedSetsWarned opens the Llama-3-8B sets with persona-tiny
+// loaded: they keep their own 32 × 14336 shape (they used to be cropped
+// to the model's 4 × 384 silently) and a dialog names both shapes.
+func TestMismatchedSetsWarned(t *testing.T) {
+	u := newTestUI(t, &tinyEngine{})
+	u.start.load(sharedDir(t, "models", "persona-tiny"))
+	waitStatus(t, u, "Model loaded")
+	u.explore.openSets(sharedDir(t, "data", "npti-llama3-8b-instruct"))
+	waitStatus(t, u, "do not match the model")
+	if l, n := u.st.shape(); l != 32 || n != 14336 {
+		t.Errorf("shape %d × %d, want the sets' 32 × 14336", l, n)
+	}
+	if got := overlayText(u); !strings.Contains(got, "32 layers × 14336 neurons") || !strings.Contains(got, "4 layers × 384 neurons") {
+		t.Errorf("warning %q does not name both shapes", got)
+	}
+	if c := u.explore.layerSeries()[0].Counts; len(c) != 32 || c[31] == 0 {
+		t.Errorf("per-layer counts %v: want all 32 layers", c)
 	}
 }

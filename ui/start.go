@@ -151,6 +151,11 @@ func (v *startView) load(path string) {
 		v.u.identify.modelChanged()
 		v.u.induce.modelChanged()
 		v.u.setStatus(fmt.Sprintf("Model loaded: %s (%d layers × %d neurons).", info.Name, info.Layers, info.Neurons))
+		if v.u.st.stats == nil && len(v.u.st.sets) > 0 {
+			v.u.st.shapeChanged() // the model's shape may now apply, or no longer
+			v.u.explore.dataChanged()
+			v.u.warnSetsMismatch()
+		}
 		v.u.dumpLayout()
 	})
 }

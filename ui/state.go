@@ -44,21 +44,48 @@ func (s *state) reset() {
 	s.selCache = map[analysis.Aspect][]analysis.Neuron{}
 }
 
+// shapeChanged drops what depends on the shape (a model was loaded under
+// opened sets); the edits and set algebra results stay.
+func (s *state) shapeChanged() {
+	s.grids = map[analysis.Trait]figure.Grid{}
+	s.selCache = map[analysis.Aspect][]analysis.Neuron{}
+}
+
 // ruleChanged drops the cached selections (the edits stay).
 func (s *state) ruleChanged() { s.selCache = map[analysis.Aspect][]analysis.Neuron{} }
 
 // hasData reports whether stats or sets are open.
 func (s *state) hasData() bool { return s.stats != nil || len(s.sets) > 0 }
 
-// shape returns layers × neurons of the data (model, stats or sets).
+// shape returns layers × neurons of the data: the stats' shape, else the
+// model's when the opened sets fit in it (a set's largest index may fall
+// short of the last neuron), else the sets' own extent, so sets of
+// another model are never cropped to the loaded one (setsMismatch says
+// so).
 func (s *state) shape() (int, int) {
 	switch {
 	case s.stats != nil && s.stats.Meta.Layers > 0:
 		return s.stats.Meta.Layers, s.stats.Meta.Neurons
-	case s.model != nil:
+	case s.model != nil && s.setsMismatch() == "":
 		return s.model.Layers, s.model.Neurons
 	}
 	return s.sets.Shape()
+}
+
+// setsMismatch describes why the opened neuron sets do not fit the loaded
+// model ("" when they fit, or without sets or model).
+func (s *state) setsMismatch() string {
+	if s.model == nil || len(s.sets) == 0 {
+		return ""
+	}
+	l, n := s.sets.Shape()
+	if l <= s.model.Layers && n <= s.model.Neurons {
+		return ""
+	}
+	return fmt.Sprintf("The neuron sets in %s reach layer %d and neuron %d (at least %d layers × %d neurons), "+
+		"but the loaded model %s has %d layers × %d neurons. They are shown at their own shape; "+
+		"inducing them needs the model they were identified on.",
+		s.setsDir, l-1, n-1, l, n, s.model.Name, s.model.Layers, s.model.Neurons)
 }
 
 // traits lists the traits with data: both poles of stats, or any set.
