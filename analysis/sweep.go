@@ -62,6 +62,16 @@ type SweepRequest struct {
 	// spot, in nats per token: nil means DefaultMaxFluencyCost, and 0
 	// means no increase at all. It must be finite and not negative.
 	MaxFluencyCost *float64
+	// Checkpoint, when set, is a JSON file where the points of each
+	// finished run (the baselines, and each variant at each γ) are
+	// recorded, written atomically as each run ends. Without Resume a
+	// checkpoint of an unfinished sweep there is an error (a finished
+	// one is replaced); with Resume the runs recorded there are not run
+	// again, and a checkpoint made with other settings (model, questions,
+	// prompt, plan, sets, generation, scorers) is an error. The γ values
+	// and variants may change: they key the runs.
+	Checkpoint string
+	Resume     bool
 }
 
 // DefaultMaxFluencyCost is the sweet spot's default fluency bound (nats
@@ -147,21 +157,42 @@ func Sweep(ctx context.Context, r Runner, req SweepRequest, progress func(Progre
 			total -= len(req.Gammas) - 1
 		}
 	}
+	cp := &sweepCheckpoint{Runs: map[string]sweepRunDone{}}
+	if req.Checkpoint != "" {
+		want, err := sweepSettings(r, req)
+		if err != nil {
+			return nil, err
+		}
+		if cp, err = loadSweepCheckpoint(req.Checkpoint, req.Resume, want); err != nil {
+			return nil, err
+		}
+	}
 	p, start := Progress{Aspect: a, Total: total}, time.Now()
-	run := func(q InduceRequest) ([]SweepPoint, error) {
+	run := func(key string, q InduceRequest) ([]SweepPoint, error) {
+		if done, ok := cp.Runs[key]; ok {
+			p.Skipped++
+			return done.Points, nil
+		}
 		pts, tokens, err := sweepRun(ctx, r, q, req.Scorers, a.Pole)
+		if err != nil {
+			return nil, err
+		}
+		cp.Runs[key] = sweepRunDone{Points: pts, Tokens: tokens}
+		if err := cp.save(req.Checkpoint); err != nil {
+			return nil, err
+		}
 		p.Done, p.Tokens, p.Elapsed = p.Done+1, p.Tokens+tokens, time.Since(start)
-		if progress != nil && err == nil {
+		if progress != nil {
 			progress(p)
 		}
-		return pts, err
+		return pts, nil
 	}
 	q := base
 	q.Conditions = []string{CondUnsteered}
 	if req.Baselines {
 		q.Conditions = append(q.Conditions, CondAdjective, CondPersona)
 	}
-	pts, err := run(q)
+	pts, err := run(baselineRunKey(q.Conditions), q)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +214,7 @@ func Sweep(ctx context.Context, r Runner, req SweepRequest, progress func(Progre
 		}
 		for _, g := range gammas {
 			q.Plan.Items = []Induction{{Trait: item.Trait, Pole: item.Pole, Gamma: g}}
-			pts, err := run(q)
+			pts, err := run(variantRunKey(v, g), q)
 			if err != nil {
 				return nil, err
 			}
@@ -191,6 +222,10 @@ func Sweep(ctx context.Context, r Runner, req SweepRequest, progress func(Progre
 		}
 	}
 	res.SweetSpots = sweetSpots(res, req.Variants)
+	cp.Complete = true
+	if err := cp.save(req.Checkpoint); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

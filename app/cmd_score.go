@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/npti-studio/npti/analysis"
@@ -83,20 +82,18 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return printSummary(stdout, sum, r != nil)
 }
 
-// writeScored writes scored answers as JSON Lines.
+// writeScored writes scored answers as JSON Lines, atomically: a failed
+// or killed run leaves the previous file (or none), never a part.
 func writeScored(path string, scored []analysis.Scored) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(f)
-	for _, s := range scored {
-		if err := enc.Encode(s); err != nil {
-			f.Close()
-			return fmt.Errorf("%s: %w", path, err)
+	return analysis.WriteAtomic(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, s := range scored {
+			if err := enc.Encode(s); err != nil {
+				return err
+			}
 		}
-	}
-	return f.Close()
+		return nil
+	})
 }
 
 // printSummary prints the summary table.

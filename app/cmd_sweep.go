@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -23,10 +22,13 @@ import (
 //
 //	npti sweep --model M --neurons DIR --induce trait:pole [--gammas 0.6,0.8,...]
 //	  [--variants npti,topk:500,add-only,clamp-only] [--baselines=true]
-//	  [--max-fluency-cost 1.0] [--limit N] [induce flags] --out DIR
+//	  [--max-fluency-cost 1.0] [--limit N] [induce flags] --out DIR [--resume]
 //
 // It writes DIR/sweep.csv, sweep.json and the figure as sweep.png, .svg
-// and .pdf.
+// and .pdf, each atomically. DIR/sweep-checkpoint.json records every
+// finished run (the baselines, each variant at each γ) as it ends;
+// --resume skips the runs recorded there and refuses a checkpoint made
+// with other settings.
 func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,6 +38,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baselines := fs.Bool("baselines", true, "run the adjective and persona prompt baselines")
 	maxCost := fs.Float64("max-fluency-cost", analysis.DefaultMaxFluencyCost, "sweet spot bound on the NLL increase over unsteered (nats/token)")
 	out := fs.String("out", "", "folder for sweep.csv, sweep.json and sweep.png/.svg/.pdf (required)")
+	resume := fs.Bool("resume", false, "skip the runs already recorded in --out's "+sweepCheckpointFile)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -44,7 +47,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errUsage
 	}
-	req := analysis.SweepRequest{Baselines: *baselines}
+	req := analysis.SweepRequest{Baselines: *baselines, Checkpoint: filepath.Join(*out, sweepCheckpointFile), Resume: *resume}
 	if flagSet(fs, "max-fluency-cost") { // an explicit 0 means 0
 		if err := analysis.CheckFluencyCost(*maxCost); err != nil {
 			return fmt.Errorf("bad --max-fluency-cost: %w", err)
@@ -74,10 +77,16 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if req.Scorers, err = analysis.TrainScorers(bench); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
 	bar := newProgressLine(stderr)
 	res, err := analysis.Sweep(ctx, r, req, bar.update)
 	bar.finish()
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w\nfinished runs kept in %s: run the same command with --resume to continue", err, req.Checkpoint)
+		}
 		return err
 	}
 	if err := writeSweep(*out, res); err != nil {
@@ -94,23 +103,22 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// writeSweep writes the tables and the figure.
+// sweepCheckpointFile is the sweep's checkpoint inside --out.
+const sweepCheckpointFile = "sweep-checkpoint.json"
+
+// writeSweep writes the tables and the figure, each file atomically.
 func writeSweep(dir string, res *analysis.SweepResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var csv bytes.Buffer
-	if err := res.WriteCSV(&csv); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "sweep.csv"), csv.Bytes(), 0o644); err != nil {
+	if err := analysis.WriteAtomic(filepath.Join(dir, "sweep.csv"), res.WriteCSV); err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("sweep.json: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "sweep.json"), append(js, '\n'), 0o644); err != nil {
+	if err := analysis.WriteFileAtomic(filepath.Join(dir, "sweep.json"), append(js, '\n')); err != nil {
 		return err
 	}
 	p, err := figure.DoseResponse(res, figure.DoseOptions{})

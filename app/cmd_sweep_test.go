@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,5 +56,40 @@ func TestSweepCLIFluencyBound(t *testing.T) {
 		if got := readSweepJSON(t, out)["max_fluency_cost"]; got != tc.want {
 			t.Errorf("%v: sweep.json max_fluency_cost %v, want %v", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestSweepCLIResume: --resume reuses the recorded runs (adding a γ runs
+// only that γ) and refuses a checkpoint made with other settings; the
+// outputs are written whole, with no temporary file left.
+func TestSweepCLIResume(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sweep")
+	run := func(extra ...string) error {
+		var stdout, stderr bytes.Buffer
+		return runSweep(context.Background(), sweepArgs(t, out, extra...), &stdout, &stderr)
+	}
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	first := readSweepJSON(t, out)
+	if err := run("--resume", "--gammas", "1,0.5"); err != nil {
+		t.Fatal(err)
+	}
+	second := readSweepJSON(t, out)
+	p1, p2 := first["points"].([]any), second["points"].([]any)
+	if len(p1) != 1 || len(p2) != 2 || !reflect.DeepEqual(p1[0], p2[0]) || !reflect.DeepEqual(first["unsteered"], second["unsteered"]) {
+		t.Errorf("resumed sweep points %v, first run %v", p2, p1)
+	}
+	if err := run("--resume", "--max-new-tokens", "5"); err == nil || !strings.Contains(err.Error(), `setting "max_new_tokens" was 6, this sweep has 5`) {
+		t.Errorf("resume with another token budget: %v", err)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{"sweep-checkpoint.json", "sweep.csv", "sweep.json", "sweep.pdf", "sweep.png", "sweep.svg"}
+	if !slices.Equal(names, want) {
+		t.Errorf("--out holds %v, want %v", names, want)
 	}
 }
