@@ -231,9 +231,8 @@ func TestFlowPersonaTiny(t *testing.T) {
 	// 6. Export in each plot format.
 	for _, f := range []string{"png", "svg", "pdf"} {
 		dir := filepath.Join(t.TempDir(), f)
-		if err := u.report.exportAll(dir, f); err != nil {
-			t.Fatalf("export %s: %v", f, err)
-		}
+		u.report.export(dir, []string{f})
+		waitStatus(t, u, "Exported 3 plots ("+f+")")
 		checkExport(t, filepath.Join(dir, "heatmap."+f))
 		checkExport(t, filepath.Join(dir, "layers."+f))
 		checkExport(t, filepath.Join(dir, "dose_response."+f))

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -40,6 +43,16 @@ type reportView struct {
 	result    *analysis.SweepResult
 	stop      context.CancelFunc
 	done      chan struct{}
+
+	// The running export (nil when none), its progress and Cancel.
+	exportStop     context.CancelFunc
+	exportB        []*widget.Button // disabled while an export runs
+	exportProgress *widget.ProgressBar
+	exportInfo     *widget.Label
+	exportCancel   *widget.Button
+	// exportGate, when set (by tests), holds the export's goroutine
+	// until it is closed.
+	exportGate chan struct{}
 }
 
 func newReportView(u *UI) *reportView {
@@ -67,9 +80,18 @@ func newReportView(u *UI) *reportView {
 	exportAll := widget.NewButton("Export all to folder…", v.onExportAll)
 	exportAll.Importance = widget.HighImportance
 	quick := widget.NewButton("Quick export (Ctrl+Shift+E)", v.onQuickExport)
+	v.exportB = []*widget.Button{exportAll, quick}
+	v.exportProgress = widget.NewProgressBar()
+	v.exportProgress.Hide()
+	v.exportInfo = widget.NewLabel("")
+	v.exportInfo.Wrapping = fyne.TextWrapWord
+	v.exportInfo.Hide()
+	v.exportCancel = widget.NewButton("Cancel export", v.onCancelExport)
+	v.exportCancel.Hide()
 	left := container.NewVBox(
 		widget.NewRichTextFromMarkdown("**Export** (plots in the chosen format)"), v.format, exportAll, quick,
 		widget.NewLabel("Writes heatmap, per-layer chart, dose-response,\nstatistics.csv, generations.jsonl,\nneuron sets and session.json."),
+		v.exportProgress, v.exportInfo, v.exportCancel,
 		widget.NewSeparator(),
 		widget.NewRichTextFromMarkdown("**Dose-response** of the current aspect"),
 		widget.NewForm(widget.NewFormItem("γ values", v.gammas),
@@ -125,9 +147,7 @@ func (v *reportView) onExportAll() {
 			v.u.showError(err)
 			return
 		}
-		if err := v.exportAll(dir.Path(), v.format.Selected); err != nil {
-			v.u.showError(err)
-		}
+		v.export(dir.Path(), []string{v.format.Selected})
 	}, v.u.win).Show()
 }
 
@@ -160,68 +180,180 @@ func (v *reportView) plots() (map[string]figure.Figure, error) {
 	return out, nil
 }
 
-// exportAll writes every plot in format ("png", "svg" or "pdf"), the
-// statistics CSV, the generations and the session into dir.
-func (v *reportView) exportAll(dir, format string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	plots, err := v.plots()
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	for stem, p := range plots {
-		w, h := 10*vg.Inch, 5.6*vg.Inch
-		if stem == "dose_response" {
-			w, h = 10*vg.Inch, 7*vg.Inch
-		}
-		if stem == "layers" {
-			w, h = 4*vg.Inch, 5*vg.Inch
-		}
-		if err := figure.Save(p, filepath.Join(dir, stem+"."+format), w, h); err != nil {
-			return err
-		}
-	}
-	if err := v.writeStatsCSV(filepath.Join(dir, "statistics.csv")); err != nil {
-		return err
-	}
-	if err := v.writeGenerations(filepath.Join(dir, "generations.jsonl")); err != nil {
-		return err
-	}
-	if v.u.st.hasData() {
-		if err := v.u.explore.pick.saveTo(filepath.Join(dir, "neurons")); err != nil {
-			return err
-		}
-	}
-	if err := v.u.saveSession(filepath.Join(dir, "session.json")); err != nil {
-		return err
-	}
-	v.u.setStatus(fmt.Sprintf("Exported %d plots (%s), statistics, generations and the session to %s.", len(plots), format, dir))
-	return nil
+// exportStep writes one file (or the folder of neuron sets) of an export.
+// Steps are prepared on the UI goroutine from a snapshot of the state and
+// run off it; each writes its file atomically, so a cancelled or failed
+// export leaves only complete files.
+type exportStep struct {
+	name  string
+	write func() error
 }
 
-// writeStatsCSV writes one row per selected neuron of every aspect.
-func (v *reportView) writeStatsCSV(path string) error {
-	sets, err := v.u.st.selections()
+// exportSteps prepares the export into dir: every plot in each format
+// ("png", "svg" or "pdf"), the statistics CSV, the generations, the
+// neuron sets and the session.
+func (v *reportView) exportSteps(dir string, formats []string) ([]exportStep, error) {
+	plots, err := v.plots()
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("export: %w", err)
 	}
-	return writeFile(path, func(w *bufio.Writer) error {
-		fmt.Fprintln(w, "aspect,layer,neuron,diff,p,q95")
-		for _, a := range sets.Aspects() {
-			for _, n := range sets[a] {
-				fmt.Fprintf(w, "%s,%d,%d,%g,%g,%g\n", a.Key(), n.Layer, n.Index, n.Diff, n.P, n.Q95)
+	var steps []exportStep
+	for _, format := range formats {
+		for _, stem := range []string{"heatmap", "layers", "dose_response"} {
+			p, ok := plots[stem]
+			if !ok {
+				continue
 			}
+			w, h := 10*vg.Inch, 5.6*vg.Inch
+			if stem == "dose_response" {
+				w, h = 10*vg.Inch, 7*vg.Inch
+			}
+			if stem == "layers" {
+				w, h = 4*vg.Inch, 5*vg.Inch
+			}
+			path := filepath.Join(dir, stem+"."+format)
+			steps = append(steps, exportStep{filepath.Base(path), func() error { return figure.Save(p, path, w, h) }})
+		}
+	}
+	stats, err := v.statsWriter()
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	steps = append(steps, exportStep{"statistics.csv", func() error { return stats(filepath.Join(dir, "statistics.csv")) }})
+	history := slices.Clone(v.u.induce.history)
+	steps = append(steps, exportStep{"generations.jsonl", func() error {
+		return writeGenerations(filepath.Join(dir, "generations.jsonl"), history)
+	}})
+	if v.u.st.hasData() {
+		sets, err := v.u.st.selections()
+		if err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		steps = append(steps, exportStep{"neurons", func() error { return analysis.SaveSets(filepath.Join(dir, "neurons"), sets) }})
+	}
+	s := v.u.session()
+	steps = append(steps, exportStep{"session.json", func() error { return writeSession(filepath.Join(dir, "session.json"), s) }})
+	return steps, nil
+}
+
+// export writes the plots in the formats and the data into dir in the
+// background, with a progress bar and Cancel; the status line tells the
+// outcome.
+func (v *reportView) export(dir string, formats []string) {
+	if v.exportStop != nil {
+		return
+	}
+	steps, err := v.exportSteps(dir, formats)
+	if err != nil {
+		v.u.showError(err)
+		return
+	}
+	for _, b := range v.exportB {
+		b.Disable()
+	}
+	v.exportProgress.SetValue(0)
+	v.exportProgress.Show()
+	v.exportInfo.SetText("Exporting to " + dir + " …")
+	v.exportInfo.Show()
+	v.exportCancel.Show()
+	v.u.setStatus("Exporting to " + dir + " …")
+	written := 0
+	gate := v.exportGate
+	v.exportStop = v.u.goWork(func(ctx context.Context) error {
+		if gate != nil {
+			<-gate
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		for i, s := range steps {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := s.write(); err != nil {
+				return fmt.Errorf("export %s: %w", s.name, err)
+			}
+			written = i + 1
+			v.u.do(func() {
+				v.exportProgress.SetValue(float64(i+1) / float64(len(steps)))
+				v.exportInfo.SetText(fmt.Sprintf("Exporting: %s written (%d of %d).", s.name, i+1, len(steps)))
+			})
 		}
 		return nil
+	}, func(err error) {
+		v.exportStop = nil
+		for _, b := range v.exportB {
+			b.Enable()
+		}
+		v.exportProgress.Hide()
+		v.exportCancel.Hide()
+		switch {
+		case errors.Is(err, context.Canceled):
+			msg := fmt.Sprintf("Export cancelled: %d of %d files written to %s (each complete).", written, len(steps), dir)
+			v.exportInfo.SetText(msg)
+			v.u.setStatus(msg)
+		case err != nil:
+			v.exportInfo.SetText("Export failed.")
+			v.u.showError(err)
+		default:
+			msg := exportSummary(steps, formats, dir)
+			v.exportInfo.SetText(msg)
+			v.u.setStatus(msg)
+		}
 	})
 }
 
+// exportSummary describes a finished export for the status line.
+func exportSummary(steps []exportStep, formats []string, dir string) string {
+	var per []string
+	plots := 0
+	for _, f := range formats {
+		n := 0
+		for _, s := range steps {
+			if strings.HasSuffix(s.name, "."+f) {
+				n++
+			}
+		}
+		plots += n
+		per = append(per, fmt.Sprintf("%d (%s)", n, f))
+	}
+	if len(formats) == 1 {
+		return fmt.Sprintf("Exported %d plots (%s), statistics, generations, neuron sets and the session to %s.", plots, formats[0], dir)
+	}
+	return fmt.Sprintf("Exported %d plot files: %s; statistics, generations, neuron sets and the session to %s.", plots, strings.Join(per, ", "), dir)
+}
+
+func (v *reportView) onCancelExport() {
+	if v.exportStop != nil {
+		v.exportStop()
+	}
+}
+
+// statsWriter snapshots the selections and returns the writer of
+// statistics.csv: one row per selected neuron of every aspect.
+func (v *reportView) statsWriter() (func(path string) error, error) {
+	sets, err := v.u.st.selections()
+	if err != nil {
+		return nil, err
+	}
+	return func(path string) error {
+		return writeFile(path, func(w *bufio.Writer) error {
+			fmt.Fprintln(w, "aspect,layer,neuron,diff,p,q95")
+			for _, a := range sets.Aspects() {
+				for _, n := range sets[a] {
+					fmt.Fprintf(w, "%s,%d,%d,%g,%g,%g\n", a.Key(), n.Layer, n.Index, n.Diff, n.P, n.Q95)
+				}
+			}
+			return nil
+		})
+	}, nil
+}
+
 // writeGenerations writes the side-by-side generations as JSON Lines.
-func (v *reportView) writeGenerations(path string) error {
+func writeGenerations(path string, history []Generation) error {
 	return writeFile(path, func(w *bufio.Writer) error {
 		enc := json.NewEncoder(w)
-		for _, g := range v.u.induce.history {
+		for _, g := range history {
 			if err := enc.Encode(g); err != nil {
 				return err
 			}

@@ -54,7 +54,7 @@ type Session struct {
 func (u *UI) session() Session {
 	st := u.st
 	s := Session{Format: sessionFormat, Stats: st.statsDir, Sets: st.setsDir, Aspect: st.aspect.Key(),
-		Rule: st.rule, Edits: map[string][][3]int{}, Hashes: map[string]string{}}
+		Rule: st.rule, Edits: map[string][][3]int{}}
 	if st.model != nil {
 		s.Model = st.model.Path
 		if r := u.engine.Runner(); r != nil {
@@ -81,9 +81,6 @@ func (u *UI) session() Session {
 	}
 	if o, ok := u.explore.pick.overlay(); ok {
 		s.Overlay = o.Key()
-	}
-	for _, dir := range []string{st.statsDir, st.setsDir} {
-		hashDir(dir, s.Hashes)
 	}
 	iv := u.induce
 	s.Plan.Gamma, s.Plan.MaskFraction, s.Plan.Scope = iv.gamma.Value, iv.mask.Value, iv.scope.Selected
@@ -124,12 +121,20 @@ func changedFiles(hashes map[string]string) []string {
 }
 
 // saveSession writes the session file.
-func (u *UI) saveSession(path string) error {
-	data, err := json.MarshalIndent(u.session(), "", "  ")
+func (u *UI) saveSession(path string) error { return writeSession(path, u.session()) }
+
+// writeSession records the sha256 of the session's data files and writes
+// it atomically; it may run off the UI goroutine.
+func writeSession(path string, s Session) error {
+	s.Hashes = map[string]string{}
+	for _, dir := range []string{s.Stats, s.Sets} {
+		hashDir(dir, s.Hashes)
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("session %s: %w", path, err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := analysis.WriteFileAtomic(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
 	return nil

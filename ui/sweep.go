@@ -164,10 +164,5 @@ func (v *reportView) onQuickExport() {
 		name = sanitize(m.Name)
 	}
 	dir := filepath.Join(home, "npti-studio", "exports", name+"-"+time.Now().Format("20060102-150405"))
-	for _, f := range []string{"svg", "pdf", "png"} {
-		if err := v.exportAll(dir, f); err != nil {
-			v.u.showError(err)
-			return
-		}
-	}
+	v.export(dir, []string{"svg", "pdf", "png"})
 }
