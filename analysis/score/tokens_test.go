@@ -42,7 +42,9 @@ func TestDistinctN(t *testing.T) {
 		{"repeats", []string{"the the the cat"}, 1, 2.0 / 4},
 		{"case folded", []string{"The the"}, 1, 1.0 / 2},
 		{"bigrams", []string{"a b a b"}, 2, 2.0 / 3},
-		{"across texts", []string{"a b", "a b"}, 2, 1.0 / 2},
+		{"per text, not pooled", []string{"a b", "a b"}, 2, 1},
+		{"mean of texts", []string{"the the the cat", "a b c"}, 1, (2.0/4 + 1) / 2},
+		{"short texts left out", []string{"a", "x y x"}, 2, 1},
 		{"no span across texts", []string{"a", "b"}, 2, 0},
 		{"too short", []string{"a b"}, 3, 0},
 	}
