@@ -40,6 +40,30 @@ func LoadBench(fsys fs.FS, dir string) (*Bench, error) {
 	return LoadBenchSplit(fsys, dir, "test")
 }
 
+// Splits of PersonalityBench questions (NPTI.md §1): the official code
+// identifies neurons on the "search" split and evaluates on "test".
+const (
+	SplitTest   = "test"
+	SplitSearch = "search"
+)
+
+// CheckSplit reports whether s names a PersonalityBench split.
+func CheckSplit(s string) error {
+	if s != SplitTest && s != SplitSearch {
+		return fmt.Errorf("unknown split %q (want %s or %s)", s, SplitSearch, SplitTest)
+	}
+	return nil
+}
+
+// LoadBenchDirSplit loads a split ("test" or "search") of a
+// PersonalityBench folder on disk.
+func LoadBenchDirSplit(dir, split string) (*Bench, error) {
+	if err := CheckSplit(split); err != nil {
+		return nil, fmt.Errorf("personality bench %s: %w", dir, err)
+	}
+	return LoadBenchSplit(os.DirFS(dir), ".", split)
+}
+
 // LoadBenchSplit loads dir/description.json and the questions of a split
 // ("test" or "search"): dir/<split>/<Trait>.json, trait names matched
 // case-insensitively. Traits without a file are absent from Questions; a

@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 
@@ -24,7 +25,7 @@ func (q IdentifyRequest) settings(modelHash string, layers, neurons int) map[str
 		keys = append(keys, a.Key())
 	}
 	s := map[string]any{
-		"mode": q.Mode, "chat": int(q.Chat), "data_source": q.DataSource, "aspects": keys,
+		"mode": q.Mode, "chat": int(q.Chat), "data_source": q.DataSource, "split": q.Split, "aspects": keys,
 		"questions": q.Questions, "lines": fmt.Sprintf("%d-%d", q.Lines[0], q.Lines[1]),
 		"seed": strconv.FormatUint(q.Seed, 10), "shard": fmt.Sprintf("%d/%d", q.Shard, q.Shards),
 		"batch": q.Batch, "model_hash": modelHash, "shape": fmt.Sprintf("%dx%d", layers, neurons),
@@ -80,12 +81,24 @@ func identifyStart(r Runner, req IdentifyRequest, work map[Aspect][]identItem) (
 	return set, cursor, nil
 }
 
+// legacySettings fills the settings that older versions did not record
+// with the value those versions always used (the questions' split was
+// always "test").
+func legacySettings(have map[string]any) map[string]any {
+	if _, ok := have["split"]; !ok && have != nil {
+		have = maps.Clone(have)
+		have["split"] = SplitTest
+	}
+	return have
+}
+
 // resumeCheck verifies that a checkpoint was written with the same settings.
 func resumeCheck(dir string, set *StatsSet, want map[string]any) error {
 	have, _ := set.Meta.Progress[progressSettings].(map[string]any)
 	if have == nil {
 		return fmt.Errorf("identify: resume %s: the folder records no identification settings", dir)
 	}
+	have = legacySettings(have)
 	wj, _ := json.Marshal(want)
 	var wantRT map[string]any // want as it reads back from JSON
 	json.Unmarshal(wj, &wantRT)

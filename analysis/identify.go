@@ -39,9 +39,13 @@ const IdentificationPrompt = "Forget that you are a language model: you are now 
 type IdentifyRequest struct {
 	// Mode is IdentifyNPTI (default), IdentifyPrompt or IdentifyTeacher.
 	Mode string
-	// Bench gives the descriptions and questions; DataSource names it.
+	// Bench gives the descriptions and questions; DataSource names it and
+	// Split names the split its questions come from (SplitTest when
+	// empty; NPTI identifies on SplitSearch). Both are recorded in the
+	// resume settings.
 	Bench      *Bench
 	DataSource string
+	Split      string
 	// Aspects to identify (default: the ten, those the bench has data for).
 	Aspects []Aspect
 	// Chat says whether prompts go through the model's chat template.
@@ -85,6 +89,12 @@ func (q IdentifyRequest) normalize() (IdentifyRequest, error) {
 	}
 	if q.Bench == nil {
 		return q, fmt.Errorf("identify: no data")
+	}
+	if q.Split == "" {
+		q.Split = SplitTest
+	}
+	if err := CheckSplit(q.Split); err != nil {
+		return q, fmt.Errorf("identify: %w", err)
 	}
 	q.MaxNewTokens = cmpOr(q.MaxNewTokens, 500)
 	if q.RepetitionPenalty == 0 {

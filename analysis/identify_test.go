@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,4 +191,37 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// TestIdentifySplitSetting: the split is a resume setting; a checkpoint
+// of an older version, which recorded no split, resumes as the test split.
+func TestIdentifySplitSetting(t *testing.T) {
+	req := IdentifyRequest{Mode: IdentifyPrompt, Bench: probeBench(t), Questions: 4, Batch: 2, Out: filepath.Join(t.TempDir(), "s"),
+		Aspects: []Aspect{{Openness, High}}}
+	if _, err := Identify(context.Background(), newFake(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	set, err := LoadStats(req.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := set.Meta.Progress[progressSettings].(map[string]any); s["split"] != SplitTest {
+		t.Fatalf("settings %v", s)
+	}
+	req.Resume, req.Split = true, SplitSearch
+	if _, err := Identify(context.Background(), newFake(), req, nil); err == nil || !strings.Contains(err.Error(), `setting "split" was "test", this run has "search"`) {
+		t.Errorf("resume with another split: %v", err)
+	}
+	delete(set.Meta.Progress[progressSettings].(map[string]any), "split")
+	if err := SaveStats(req.Out, set); err != nil {
+		t.Fatal(err)
+	}
+	req.Split = ""
+	if _, err := Identify(context.Background(), newFake(), req, nil); err != nil {
+		t.Errorf("resume of a checkpoint without a split: %v", err)
+	}
+	req.Split = "train"
+	if _, err := Identify(context.Background(), newFake(), req, nil); err == nil || !strings.Contains(err.Error(), `unknown split "train"`) {
+		t.Errorf("unknown split: %v", err)
+	}
 }

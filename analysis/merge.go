@@ -141,13 +141,13 @@ func (s *StatsSet) Runs() []map[string]any {
 		out := make([]map[string]any, 0, len(s.Meta.MergedRuns))
 		for _, r := range s.Meta.MergedRuns {
 			if r != nil {
-				out = append(out, jsonCopy(r))
+				out = append(out, legacySettings(jsonCopy(r)))
 			}
 		}
 		return out
 	}
 	if have, _ := s.Meta.Progress[progressSettings].(map[string]any); have != nil {
-		return []map[string]any{jsonCopy(have)}
+		return []map[string]any{legacySettings(jsonCopy(have))}
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type identifySummary struct {
 
 // runIdentify implements `npti identify`:
 //
-//	npti identify --model M [--data DIR] [--traits a,b] [--mode npti|prompt|teacher]
+//	npti identify --model M [--data DIR [--split test|search]] [--traits a,b] [--mode npti|prompt|teacher]
 //	  [--chat auto|true|false] [--max-new-tokens N] [--questions N] [--lines A-B]
 //	  [--batch N] [--seed S] [--shard i/n] --out STATS [--resume] [--json]
 func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,6 +37,7 @@ func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	model, opts := modelFlags(fs)
 	data := fs.String("data", "", "PersonalityBench folder (default: the built-in probe set)")
+	split := fs.String("split", analysis.SplitTest, "question split of --data: test or search (NPTI identifies on search; test is the default for compatibility)")
 	traits := fs.String("traits", "", "comma-separated traits, both poles each (default: all)")
 	mode := fs.String("mode", analysis.IdentifyNPTI, "npti (generate, count generated tokens), prompt (teacher-force the prompt) or teacher (teacher-force descriptions)")
 	chatFlag := fs.String("chat", "auto", "use the chat template: auto, true or false")
@@ -65,9 +66,10 @@ func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if req.Chat, err = analysis.ParseChatMode(*chatFlag); err != nil {
 		return err
 	}
-	if req.Bench, req.DataSource, err = loadBenchFlag(*data); err != nil {
+	if req.Bench, req.DataSource, err = loadBenchFlag(*data, *split); err != nil {
 		return err
 	}
+	req.Split = *split
 	if req.Aspects, err = parseTraitAspects(*traits); err != nil {
 		return err
 	}
@@ -119,15 +121,26 @@ func identifyReport(w io.Writer, set *analysis.StatsSet, req analysis.IdentifyRe
 	return err
 }
 
-// loadBenchFlag loads a PersonalityBench folder, or the built-in probe set
-// when dir is empty, and names the source.
-func loadBenchFlag(dir string) (*analysis.Bench, string, error) {
+// loadBenchFlag loads the questions split of a PersonalityBench folder, or
+// the built-in probe set (test split only) when dir is empty, and names
+// the source (the split is named when it is not the test split).
+func loadBenchFlag(dir, split string) (*analysis.Bench, string, error) {
+	if err := analysis.CheckSplit(split); err != nil {
+		return nil, "", fmt.Errorf("bad --split: %w", err)
+	}
 	if dir == "" {
+		if split != analysis.SplitTest {
+			return nil, "", fmt.Errorf("--split %s needs --data: the built-in probe set has only a test split", split)
+		}
 		b, err := analysis.LoadBench(resources.Probes(), ".")
 		return b, "builtin:probes", err
 	}
-	b, err := analysis.LoadBenchDir(dir)
-	return b, "personalitybench:" + dir, err
+	b, err := analysis.LoadBenchDirSplit(dir, split)
+	source := "personalitybench:" + dir
+	if split != analysis.SplitTest {
+		source += " split " + split
+	}
+	return b, source, err
 }
 
 // parseTraitAspects turns "a,b" into both poles of each trait (nil for "").

@@ -27,6 +27,7 @@ var Openings = []string{
 type induceFlags struct {
 	load                                                                              *inference.Options
 	model, neurons, stats, induce, policy, data, questionsFile, scope, template, chat *string
+	split                                                                             *string
 	gamma, maskFrac, rep                                                              *float64
 	openings, noClamp                                                                 *bool
 	limit, maxNew                                                                     *int
@@ -42,6 +43,7 @@ func addInduceFlags(fs *flag.FlagSet) *induceFlags {
 		induce:        fs.String("induce", "", "trait:pole[:gamma][,trait:pole...] to induce"),
 		policy:        fs.String("policy", "skip", "conflict policy between items: skip, add or clamp"),
 		data:          fs.String("data", "", "PersonalityBench folder (default: the built-in probe set)"),
+		split:         fs.String("split", analysis.SplitTest, "question split of --data: test (NPTI evaluates on it) or search"),
 		questionsFile: fs.String("questions-file", "", `JSON Lines file of {"question": ...}`),
 		scope:         fs.String("scope", "generated", "edited positions: generated (NPTI) or all"),
 		template:      fs.String("template", "", "custom prompt with a {question} placeholder (default: the NPTI neutral prompt)"),
@@ -82,7 +84,7 @@ func (f *induceFlags) request(ctx context.Context, stderr io.Writer) (analysis.I
 	if q.Sets, err = neuronSets(*f.neurons, *f.stats); err != nil {
 		return q, nil, err
 	}
-	bench, _, err := loadBenchFlag(*f.data)
+	bench, _, err := loadBenchFlag(*f.data, *f.split)
 	if err != nil {
 		return q, nil, err
 	}
@@ -128,7 +130,7 @@ func (f *induceFlags) request(ctx context.Context, stderr io.Writer) (analysis.I
 //
 //	npti induce --model M --neurons DIR --induce extraversion:high[,neuroticism:low]
 //	  [--gamma G] [--policy skip|add|clamp] [--conditions unsteered,induced,adjective,persona]
-//	  [--data DIR | --questions-file F | --openings] [--limit N] [--max-new-tokens N]
+//	  [--data DIR [--split test|search] | --questions-file F | --openings] [--limit N] [--max-new-tokens N]
 //	  [--mask-fraction F] [--scope generated|all] [--seed S] --out answers.jsonl [--resume]
 func runInduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("induce", flag.ContinueOnError)

@@ -48,7 +48,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	bench, _, err := loadBenchFlag(*data)
+	bench, _, err := loadBenchFlag(*data, analysis.SplitTest)
 	if err != nil {
 		return err
 	}

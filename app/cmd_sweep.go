@@ -70,7 +70,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	req.Induce = q
-	bench, _, err := loadBenchFlag(*f.data)
+	bench, _, err := loadBenchFlag(*f.data, *f.split)
 	if err != nil {
 		return err
 	}
