@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -244,13 +245,22 @@ func (v *startView) download(id string) {
 				v.dlLabel.SetText(fmt.Sprintf("%s: %s of %s", filepath.Base(file), humanBytes(done), humanBytes(total)))
 			})
 		})
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err() // cancelled, whatever the error says
+		}
 		return err
 	}, func(err error) {
 		v.stop = nil
 		v.cancel.Hide()
 		v.progress.Hide()
+		v.progress.SetValue(0)
+		if errors.Is(err, context.Canceled) {
+			v.dlLabel.SetText("Download of " + id + " cancelled.")
+			v.u.setStatus("Download of " + id + " cancelled.")
+			return
+		}
 		if err != nil {
-			v.dlLabel.SetText("Download stopped.")
+			v.dlLabel.SetText("Download failed.")
 			v.u.showError(fmt.Errorf("download %s: %w", id, err))
 			return
 		}

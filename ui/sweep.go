@@ -58,13 +58,23 @@ func (v *reportView) onSweep() {
 				})
 			}
 		})
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err() // cancelled, whatever the error says
+		}
 		return err
 	}, func(err error) {
 		defer close(done)
 		v.stop = nil
 		v.sweepB.Enable()
 		v.cancelB.Disable()
+		if errors.Is(err, context.Canceled) {
+			v.progress.SetValue(0)
+			v.sweepInfo.SetText("Cancelled.")
+			v.u.setStatus("Dose-response sweep cancelled.")
+			return
+		}
 		if err != nil {
+			v.progress.SetValue(0)
 			v.sweepInfo.SetText("")
 			v.u.showError(fmt.Errorf("sweep: %w", err))
 			return
