@@ -32,6 +32,13 @@ type startView struct {
 	dlLabel  *widget.Label
 	cancel   *widget.Button
 	stop     context.CancelFunc
+	repoID   *entry // a repository to download ("org/name")
+
+	// The model load in progress (nil when none), its bar and Cancel.
+	loadStop   context.CancelFunc
+	loadBar    *widget.ProgressBarInfinite
+	loadCancel *widget.Button
+	loadDone   chan struct{} // closed when a load ends (for tests)
 }
 
 func newStartView(u *UI) *startView {
@@ -55,8 +62,17 @@ func newStartView(u *UI) *startView {
 	for _, id := range Suggested {
 		downloads.Add(widget.NewButton("Download "+id, func() { v.download(id) }))
 	}
+	v.repoID = newEntry()
+	v.repoID.SetPlaceHolder("or any repo id, e.g. Qwen/Qwen2.5-1.5B-Instruct")
+	v.repoID.OnSubmitted = func(string) { v.onDownloadRepo() }
+	downloads.Add(container.NewBorder(nil, nil, nil, widget.NewButton("Download", v.onDownloadRepo), v.repoID))
+	v.loadBar = widget.NewProgressBarInfinite()
+	v.loadBar.Stop()
+	v.loadBar.Hide()
+	v.loadCancel = widget.NewButton("Cancel loading", v.onCancelLoad)
+	v.loadCancel.Hide()
 	left := container.NewVBox(
-		widget.NewRichTextFromMarkdown("## Model"), v.card,
+		widget.NewRichTextFromMarkdown("## Model"), v.card, v.loadBar, v.loadCancel,
 		widget.NewRichTextFromMarkdown("### In your Hugging Face cache"), v.cached,
 		widget.NewRichTextFromMarkdown("### Recent"), v.recent,
 		container.NewHBox(openFolder, openFile),
@@ -74,6 +90,7 @@ func newStartView(u *UI) *startView {
 	v.content = container.NewPadded(container.NewGridWithColumns(2, v.left, container.NewVScroll(right)))
 	u.name(tabStart, "start.openSets", openSets)
 	u.name(tabStart, "start.openFolder", openFolder)
+	u.name(tabStart, "start.repoID", v.repoID)
 	v.refreshLists()
 	return v
 }
@@ -130,18 +147,38 @@ func (v *startView) setCard(text string) {
 	v.left.Refresh()
 }
 
-// load opens a model in the background and shows its card.
+// load opens a model in the background and shows its card, with a
+// running bar and Cancel while it loads.
 func (v *startView) load(path string) {
+	if v.loadStop != nil {
+		v.u.showError(fmt.Errorf("load %s: another model is still loading (Cancel it first)", path))
+		return
+	}
 	v.u.setStatus("Loading model " + path + " …")
 	v.setCard("Loading " + path + " …")
+	v.loadBar.Show()
+	v.loadBar.Start()
+	v.loadCancel.Show()
+	v.loadDone = make(chan struct{})
+	done := v.loadDone
 	var info ModelInfo
-	v.u.goWork(func(ctx context.Context) error {
+	v.loadStop = v.u.goWork(func(ctx context.Context) error {
 		var err error
 		info, err = v.u.engine.Load(ctx, path)
 		return err
 	}, func(err error) {
+		defer close(done)
+		v.loadStop = nil
+		v.loadBar.Stop()
+		v.loadBar.Hide()
+		v.loadCancel.Hide()
+		if errors.Is(err, context.Canceled) {
+			v.setCard(v.cardText())
+			v.u.setStatus("Loading " + path + " cancelled.")
+			return
+		}
 		if err != nil {
-			v.setCard("No model loaded.")
+			v.setCard(v.cardText())
 			v.u.showError(fmt.Errorf("load %s: %w", path, err))
 			return
 		}
@@ -159,6 +196,42 @@ func (v *startView) load(path string) {
 		}
 		v.u.dumpLayout()
 	})
+}
+
+// cardText is the model card of the current model (after a failed or
+// cancelled load: the model still loaded, if any).
+func (v *startView) cardText() string {
+	if m := v.u.st.model; m != nil {
+		return modelCard(*m)
+	}
+	return "No model loaded."
+}
+
+func (v *startView) onCancelLoad() {
+	if v.loadStop != nil {
+		v.loadStop()
+	}
+}
+
+// onDownloadRepo downloads the repository id typed in the entry.
+func (v *startView) onDownloadRepo() {
+	id := strings.TrimSpace(v.repoID.Text)
+	if err := checkRepoID(id); err != nil {
+		v.u.showError(err)
+		return
+	}
+	v.download(id)
+}
+
+// checkRepoID checks the form of a Hugging Face repository id.
+func checkRepoID(id string) error {
+	org, name, ok := strings.Cut(id, "/")
+	bad := !ok || org == "" || name == "" || strings.Contains(name, "/") ||
+		strings.ContainsAny(id, " \t\\:") || strings.Contains(id, "..")
+	if bad {
+		return fmt.Errorf("download: %q is not a repository id: want owner/name, e.g. Qwen/Qwen2.5-0.5B-Instruct", id)
+	}
+	return nil
 }
 
 // modelCard formats the model description.
