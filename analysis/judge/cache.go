@@ -20,8 +20,8 @@ const maxCacheLine = 4 << 20
 // ({"key": hex sha-256, "reply": text}) in a file that only grows: each new
 // reply is appended with a single write, so a crash leaves at most a torn
 // last line, which the next Open ignores. It never holds the endpoint, the
-// prompt or the API key, only the hash of (endpoint, model, prompt). A
-// Cache is safe for concurrent use.
+// prompt or the API key, only the hash of the endpoint and the request
+// (CacheKey). A Cache is safe for concurrent use.
 type Cache struct {
 	path string
 	mu   sync.Mutex
@@ -68,12 +68,12 @@ func (c *Cache) Len() int {
 	return len(c.m)
 }
 
-// CacheKey hashes what determines a judge reply: endpoint, model, prompt.
-func CacheKey(endpoint, model, prompt string) string {
+// CacheKey hashes what determines a judge reply: the endpoint and the
+// request body sent to it (model, messages, temperature, max_tokens).
+func CacheKey(endpoint string, request []byte) string {
 	h := sha256.New()
-	for _, s := range []string{endpoint, model, prompt} {
-		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
-	}
+	fmt.Fprintf(h, "%d:%s\x00%d:", len(endpoint), endpoint, len(request))
+	h.Write(request)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -86,7 +86,8 @@ func (c *Cache) Get(key string) (string, bool) {
 }
 
 // Put stores reply under key and appends it to the file (O_APPEND, one
-// write per record, synced).
+// write per record, synced); a new reply under a known key replaces the
+// old one (the later line wins when the file is opened).
 func (c *Cache) Put(key, reply string) error {
 	line, err := json.Marshal(cacheRecord{Key: key, Reply: reply})
 	if err != nil {
@@ -98,7 +99,7 @@ func (c *Cache) Put(key, reply string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[key]; ok {
+	if old, ok := c.m[key]; ok && old == reply {
 		return nil
 	}
 	if err := appendLine(c.path, line); err != nil {

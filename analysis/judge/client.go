@@ -87,27 +87,42 @@ func (c *Client) Endpoint() string {
 	return strings.TrimRight(c.BaseURL, "/") + "/chat/completions"
 }
 
-// Complete sends prompt as one user message at temperature 0 and returns
-// the reply text; cached is true when it came from the cache. Every reply
-// received is cached, unparsable ones included (the judge runs at
-// temperature 0, so asking again would mostly repeat it).
+// Complete sends a rubric prompt as one user message at temperature 0 and
+// returns the reply text; cached is true when it came from the cache. The
+// cache is keyed by the endpoint and the whole request (model, prompt,
+// temperature, max_tokens), and holds only replies with a valid rating
+// (ParseRating): an unparsable reply (cut short by max_tokens, or a
+// refusal) is returned, to be counted, but asked again next time.
 func (c *Client) Complete(ctx context.Context, prompt string) (reply string, cached bool, err error) {
-	key := CacheKey(c.Endpoint(), c.Model, prompt)
+	key := CacheKey(c.Endpoint(), c.requestBody(prompt))
 	if c.Cache != nil {
 		if r, ok := c.Cache.Get(key); ok {
-			return r, true, nil
+			if _, rated := ParseRating(r); rated {
+				return r, true, nil
+			}
 		}
 	}
 	reply, err = c.completeRetrying(ctx, prompt)
 	if err != nil {
 		return "", false, c.scrub(err)
 	}
-	if c.Cache != nil {
+	if _, rated := ParseRating(reply); rated && c.Cache != nil {
 		if err := c.Cache.Put(key, reply); err != nil {
 			return reply, false, c.scrub(err)
 		}
 	}
 	return reply, false, nil
+}
+
+// requestBody returns the JSON request for prompt: everything the endpoint
+// is sent besides the key, so everything that can change its reply.
+func (c *Client) requestBody(prompt string) []byte {
+	maxTok := c.MaxTokens
+	if maxTok <= 0 {
+		maxTok = DefaultMaxTokens
+	}
+	body, _ := json.Marshal(chatReq{Model: c.Model, Messages: []chatMsg{{"user", prompt}}, MaxTokens: maxTok})
+	return body
 }
 
 // completeRetrying makes up to 1+Retries attempts with exponential backoff.
@@ -173,12 +188,7 @@ func (c *Client) attempt(ctx context.Context, prompt string) (reply string, retr
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	maxTok := c.MaxTokens
-	if maxTok <= 0 {
-		maxTok = DefaultMaxTokens
-	}
-	body, _ := json.Marshal(chatReq{Model: c.Model, Messages: []chatMsg{{"user", prompt}}, MaxTokens: maxTok})
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.Endpoint(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.Endpoint(), bytes.NewReader(c.requestBody(prompt)))
 	if err != nil {
 		return "", 0, fmt.Errorf("judge: %w", err)
 	}

@@ -108,14 +108,15 @@ func TestJudgeAnswersFakeJudgeAndCache(t *testing.T) {
 	if fmt.Sprint(sum) != fmt.Sprint(want) {
 		t.Errorf("summary\n%+v\nwant\n%+v", sum, want)
 	}
-	// A second run from the reopened file makes no HTTP call.
+	// A second run from the reopened file asks again only for the two
+	// unparsable replies, which were not cached (and still counts them).
 	cache2, err := OpenCache(cachePath)
-	if err != nil || cache2.Len() != 7 {
-		t.Fatalf("reopened cache: %v entries, %v", cache2.Len(), err)
+	if err != nil || cache2.Len() != 5 {
+		t.Fatalf("reopened cache: %v entries, %v; want the 5 rated replies", cache2.Len(), err)
 	}
 	js2, sum2, err := testClient(srv, cache2).JudgeAnswers(context.Background(), sampleAnswers(), Options{})
-	if err != nil || f.calls.Load() != 7 || !js2[0].Trait.Cached || fmt.Sprint(sum2) != fmt.Sprint(sum) {
-		t.Errorf("cached run: err %v, calls %d, cached %v, summary %+v", err, f.calls.Load(), js2[0].Trait.Cached, sum2)
+	if err != nil || f.calls.Load() != 9 || !js2[0].Trait.Cached || js2[2].Trait.Cached || fmt.Sprint(sum2) != fmt.Sprint(sum) {
+		t.Errorf("cached run: err %v, calls %d, cached %v/%v, summary %+v", err, f.calls.Load(), js2[0].Trait.Cached, js2[2].Trait.Cached, sum2)
 	}
 	data, _ := os.ReadFile(cachePath)
 	if strings.Contains(string(data), secretKey) || strings.Contains(string(data), srv.URL) {
@@ -229,7 +230,7 @@ func TestNewClientFromEnv(t *testing.T) {
 
 func TestCacheSurvivesTornLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.jsonl")
-	k1, k2 := CacheKey("e", "m", "p1"), CacheKey("e", "m", "p2")
+	k1, k2 := CacheKey("e", []byte("p1")), CacheKey("e", []byte("p2"))
 	os.WriteFile(path, []byte(`{"key":"`+k1+`","reply":"one"}`+"\n"+`{"key":"`+k2+`","rep`), 0o600)
 	c, err := OpenCache(path)
 	if err != nil || c.Len() != 1 {
@@ -242,7 +243,79 @@ func TestCacheSurvivesTornLine(t *testing.T) {
 	if r, ok := c.Get(k2); err != nil || !ok || r != "two" || c.Len() != 2 {
 		t.Errorf("reopened: %q %v %v len %d", r, ok, err, c.Len())
 	}
-	if CacheKey("e", "m", "p") == CacheKey("e", "mp", "") || CacheKey("e", "m", "p") == CacheKey("f", "m", "p") {
+	if CacheKey("e", []byte("p")) == CacheKey("ep", nil) || CacheKey("e", []byte("p")) == CacheKey("f", []byte("p")) {
 		t.Error("cache keys collide")
+	}
+}
+
+// TestCacheKeyHoldsRequestSettings: a reply cached under one max_tokens is
+// not served to a client with another (a shorter cap can cut the rating
+// off); the model and the endpoint are in the key too.
+func TestCacheKeyHoldsRequestSettings(t *testing.T) {
+	f, srv := newFake(t)
+	cache, err := OpenCache(filepath.Join(t.TempDir(), "c.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testClient(srv, cache)
+	prompt := FluencyPrompt("q", "a")
+	ask := func(maxTokens int) bool {
+		t.Helper()
+		c.MaxTokens = maxTokens
+		_, cached, err := c.Complete(context.Background(), prompt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cached
+	}
+	if ask(64) || !ask(64) || ask(128) || !ask(128) || !ask(64) || f.calls.Load() != 2 {
+		t.Errorf("%d calls; want one per max_tokens value", f.calls.Load())
+	}
+	if ask(0) || !ask(DefaultMaxTokens) {
+		t.Error("max_tokens 0 (the default) and DefaultMaxTokens are not the same request")
+	}
+	body := func(c *Client) []byte { return c.requestBody(prompt) }
+	other := *c
+	other.Model = "judge-y"
+	if CacheKey(c.Endpoint(), body(c)) == CacheKey(other.Endpoint(), body(&other)) {
+		t.Error("another model shares the cache key")
+	}
+}
+
+// TestUnparsableReplyNotCached: a reply without a rating is returned but
+// not cached, so the next run asks again; a rated reply is cached.
+func TestUnparsableReplyNotCached(t *testing.T) {
+	f, srv := newFake(t)
+	cache, err := OpenCache(filepath.Join(t.TempDir(), "c.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testClient(srv, cache)
+	garbled := FluencyPrompt("q", "garble")
+	for range 2 {
+		reply, cached, err := c.Complete(context.Background(), garbled)
+		if err != nil || cached || reply != "I cannot rate this." {
+			t.Fatalf("reply %q, cached %v, err %v", reply, cached, err)
+		}
+	}
+	if f.calls.Load() != 2 || cache.Len() != 0 {
+		t.Errorf("%d calls, %d cached; want 2 calls and nothing cached", f.calls.Load(), cache.Len())
+	}
+	// An unparsable reply under the key (a cache written by an older
+	// version) is not served either.
+	cache.Put(CacheKey(c.Endpoint(), c.requestBody(garbled)), "no rating")
+	if reply, cached, _ := c.Complete(context.Background(), garbled); cached || reply == "no rating" || f.calls.Load() != 3 {
+		t.Errorf("stale unparsable entry served: %q cached %v", reply, cached)
+	}
+	// ... and a rated reply replaces it, in the file too.
+	rated := FluencyPrompt("q", "a")
+	key := CacheKey(c.Endpoint(), c.requestBody(rated))
+	cache.Put(key, "no rating")
+	if _, cached, _ := c.Complete(context.Background(), rated); cached || f.calls.Load() != 4 {
+		t.Errorf("stale entry served (cached %v, %d calls)", cached, f.calls.Load())
+	}
+	reopened, err := OpenCache(cache.Path())
+	if r, ok := reopened.Get(key); err != nil || !ok || r != "Fluent enough. Rating: [[5]]" {
+		t.Errorf("reopened cache holds %q (%v, %v)", r, ok, err)
 	}
 }
