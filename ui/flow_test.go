@@ -236,7 +236,8 @@ func TestFlowPersonaTiny(t *testing.T) {
 		checkExport(t, filepath.Join(dir, "heatmap."+f))
 		checkExport(t, filepath.Join(dir, "layers."+f))
 		checkExport(t, filepath.Join(dir, "dose_response."+f))
-		for _, name := range []string{"statistics.csv", "generations.jsonl", "session.json", "neurons/Extraversion_dict.json"} {
+		checkStatsCSV(t, u, dir)
+		for _, name := range []string{"statistics.csv", "selection.csv", "generations.jsonl", "session.json", "neurons/Extraversion_dict.json"} {
 			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
 				t.Errorf("export %s: %s missing or empty", f, name)
 			}
@@ -368,6 +369,34 @@ func overlayText(u *UI) string {
 		}
 	}
 	return b.String()
+}
+
+// checkStatsCSV checks that statistics.csv holds every neuron of both
+// identified traits and selection.csv the selected neurons.
+func checkStatsCSV(t *testing.T, u *UI, dir string) {
+	t.Helper()
+	lines := func(name string) []string {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(data)), "\n")
+	}
+	stats := lines("statistics.csv")
+	layers, neurons := u.st.shape()
+	if want := 1 + 2*layers*neurons; len(stats) != want || stats[0] != "trait,layer,neuron,p_high,p_low,diff,q95_high,q95_low" {
+		t.Errorf("statistics.csv: %d lines (header %q), want %d: every neuron of both traits", len(stats), stats[0], want)
+	} else if f := strings.Split(stats[len(stats)-1], ","); len(f) != 8 || f[0] != "Neuroticism" {
+		t.Errorf("statistics.csv last row %q", stats[len(stats)-1])
+	}
+	sets, _ := u.st.selections()
+	n := 0
+	for _, ns := range sets {
+		n += len(ns)
+	}
+	if sel := lines("selection.csv"); len(sel) != 1+n {
+		t.Errorf("selection.csv: %d lines, want %d selected neurons", len(sel)-1, n)
+	}
 }
 
 // checkExport checks that an exported plot parses in its format.

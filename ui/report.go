@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -90,7 +91,7 @@ func newReportView(u *UI) *reportView {
 	v.exportCancel.Hide()
 	left := container.NewVBox(
 		widget.NewRichTextFromMarkdown("**Export** (plots in the chosen format)"), v.format, exportAll, quick,
-		widget.NewLabel("Writes heatmap, per-layer chart, dose-response,\nstatistics.csv, generations.jsonl,\nneuron sets and session.json."),
+		widget.NewLabel("Writes heatmap, per-layer chart, dose-response,\nstatistics.csv (every neuron), selection.csv,\ngenerations.jsonl, neuron sets and session.json."),
 		v.exportProgress, v.exportInfo, v.exportCancel,
 		widget.NewSeparator(),
 		widget.NewRichTextFromMarkdown("**Dose-response** of the current aspect"),
@@ -220,16 +221,17 @@ func (v *reportView) exportSteps(dir string, formats []string) ([]exportStep, er
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	steps = append(steps, exportStep{"statistics.csv", func() error { return stats(filepath.Join(dir, "statistics.csv")) }})
+	selected, err := v.u.st.selections()
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	steps = append(steps, exportStep{"selection.csv", func() error { return writeSetsCSV(filepath.Join(dir, "selection.csv"), selected) }})
 	history := slices.Clone(v.u.induce.history)
 	steps = append(steps, exportStep{"generations.jsonl", func() error {
 		return writeGenerations(filepath.Join(dir, "generations.jsonl"), history)
 	}})
 	if v.u.st.hasData() {
-		sets, err := v.u.st.selections()
-		if err != nil {
-			return nil, fmt.Errorf("export: %w", err)
-		}
-		steps = append(steps, exportStep{"neurons", func() error { return analysis.SaveSets(filepath.Join(dir, "neurons"), sets) }})
+		steps = append(steps, exportStep{"neurons", func() error { return analysis.SaveSets(filepath.Join(dir, "neurons"), selected) }})
 	}
 	s := v.u.session()
 	steps = append(steps, exportStep{"session.json", func() error { return writeSession(filepath.Join(dir, "session.json"), s) }})
@@ -329,24 +331,69 @@ func (v *reportView) onCancelExport() {
 	}
 }
 
-// statsWriter snapshots the selections and returns the writer of
-// statistics.csv: one row per selected neuron of every aspect.
+// statsWriter snapshots the data and returns the writer of
+// statistics.csv: one row per neuron of every trait (p_high, p_low, diff
+// and the q95 of both poles) from the statistics, or, with only neuron
+// dict files open, one row per neuron those files hold.
 func (v *reportView) statsWriter() (func(path string) error, error) {
-	sets, err := v.u.st.selections()
-	if err != nil {
-		return nil, err
+	st := v.u.st
+	var cs []*analysis.Contrast
+	for _, t := range st.traits() {
+		c, err := st.contrast(t)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			cs = append(cs, c)
+		}
 	}
-	return func(path string) error {
-		return writeFile(path, func(w *bufio.Writer) error {
-			fmt.Fprintln(w, "aspect,layer,neuron,diff,p,q95")
-			for _, a := range sets.Aspects() {
-				for _, n := range sets[a] {
-					fmt.Fprintf(w, "%s,%d,%d,%g,%g,%g\n", a.Key(), n.Layer, n.Index, n.Diff, n.P, n.Q95)
+	if len(cs) > 0 {
+		return func(path string) error { return writeContrastCSV(path, cs) }, nil
+	}
+	sets := st.sets
+	return func(path string) error { return writeSetsCSV(path, sets) }, nil
+}
+
+// writeContrastCSV writes the per-neuron statistics of every contrast.
+func writeContrastCSV(path string, cs []*analysis.Contrast) error {
+	num := func(w *bufio.Writer, x float64) {
+		w.WriteByte(',')
+		w.WriteString(strconv.FormatFloat(x, 'g', 6, 64))
+	}
+	return writeFile(path, func(w *bufio.Writer) error {
+		w.WriteString("trait,layer,neuron,p_high,p_low,diff,q95_high,q95_low\n")
+		for _, c := range cs {
+			for l := 0; l < c.Layers; l++ {
+				for i := 0; i < c.Neurons; i++ {
+					fmt.Fprintf(w, "%s,%d,%d", c.Trait, l, i)
+					num(w, c.PHigh[l][i])
+					num(w, c.PLow[l][i])
+					num(w, c.Diff[l][i])
+					if c.Q95High != nil && c.Q95Low != nil {
+						num(w, c.Q95High[l][i])
+						num(w, c.Q95Low[l][i])
+					} else {
+						w.WriteString(",,")
+					}
+					w.WriteByte('\n')
 				}
 			}
-			return nil
-		})
-	}, nil
+		}
+		return nil
+	})
+}
+
+// writeSetsCSV writes one row per neuron of every aspect of sets.
+func writeSetsCSV(path string, sets analysis.Sets) error {
+	return writeFile(path, func(w *bufio.Writer) error {
+		fmt.Fprintln(w, "aspect,layer,neuron,diff,p,q95")
+		for _, a := range sets.Aspects() {
+			for _, n := range sets[a] {
+				fmt.Fprintf(w, "%s,%d,%d,%g,%g,%g\n", a.Key(), n.Layer, n.Index, n.Diff, n.P, n.Q95)
+			}
+		}
+		return nil
+	})
 }
 
 // writeGenerations writes the side-by-side generations as JSON Lines.

@@ -47,7 +47,7 @@ func TestExportCancel(t *testing.T) {
 	rv.export(dir, []string{"svg", "pdf", "png"})
 	rv.onCancelExport()
 	close(rv.exportGate)
-	waitStatus(t, u, "Export cancelled: 0 of 10 files")
+	waitStatus(t, u, "Export cancelled: 0 of 11 files")
 	if got := overlayText(u); got != "" {
 		t.Errorf("cancel shows a dialog: %q", got)
 	}
