@@ -52,7 +52,8 @@ func NewContrast(high, low *hook.Stats) (*Contrast, error) {
 	return c, nil
 }
 
-// checkStats verifies that the vectors of s match its shape.
+// checkStats verifies that the vectors of s match its shape and that every
+// active count lies in [0, tokens].
 func checkStats(s *hook.Stats) error {
 	if s.Layers < 0 || s.Neurons < 0 {
 		return fmt.Errorf("negative shape %dx%d", s.Layers, s.Neurons)
@@ -66,6 +67,11 @@ func checkStats(s *hook.Stats) error {
 	}
 	if s.Tokens < 0 {
 		return fmt.Errorf("negative token count %d", s.Tokens)
+	}
+	for k, v := range s.Active {
+		if v < 0 || v > s.Tokens {
+			return fmt.Errorf("active count %d of layer %d neuron %d is outside [0, %d tokens]", v, k/s.Neurons, k%s.Neurons, s.Tokens)
+		}
 	}
 	return nil
 }

@@ -223,14 +223,15 @@ func LoadStats(dir string) (*StatsSet, error) {
 	return s, nil
 }
 
-// readPole reads and checks one aspect's safetensors file.
+// readPole reads and checks one aspect's safetensors file; errors name
+// the file by its path.
 func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 	f, err := safetensors.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	base, key := filepath.Base(path), a.Key()
+	base, key := path, a.Key()
 	if g := f.Metadata()["generation"]; g != strconv.Itoa(m.Generation) || f.Metadata()["aspect"] != key {
 		return nil, fmt.Errorf("%s: generation %q of %q does not match meta.json (generation %d of %s): interrupted save?",
 			base, g, f.Metadata()["aspect"], m.Generation, key)

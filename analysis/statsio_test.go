@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -153,6 +154,23 @@ func TestLoadStatsErrors(t *testing.T) {
 	writePole(filepath.Join(dir, m.Meta.Files[a.Key()]), a, over, 1)
 	if _, err := LoadStats(dir); err == nil || !strings.Contains(err.Error(), "histogram count 3 at 7 is outside [0, 2 positions]") {
 		t.Errorf("histogram count above the positions: error = %v", err)
+	}
+	// Active counts must lie in [0, tokens]; the error names the file.
+	file := filepath.Join(dir, m.Meta.Files[a.Key()])
+	for _, v := range []int64{3, -1} {
+		bad := hook.NewStats(3, 5, false)
+		bad.Tokens, bad.Active[6] = 2, v
+		writePole(file, a, bad, 1)
+		want := fmt.Sprintf("%s: active count %d of layer 1 neuron 1 is outside [0, 2 tokens]", file, v)
+		if _, err := LoadStats(dir); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("active count %d: error = %v, want %q", v, err, want)
+		}
+	}
+	ok := hook.NewStats(3, 5, false)
+	ok.Tokens, ok.Active[6] = 2, 2
+	writePole(file, a, ok, 1)
+	if _, err := LoadStats(dir); err != nil {
+		t.Errorf("active count equal to the tokens: %v", err)
 	}
 }
 
