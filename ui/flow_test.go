@@ -335,6 +335,11 @@ func checkSession(t *testing.T, u *UI) {
 		t.Errorf("overlay %q not restored", u2.explore.pick.overlayTo.Selected)
 	case u2.explore.pick.threshold.Value != st.rule.Threshold:
 		t.Errorf("threshold slider %v, rule %v", u2.explore.pick.threshold.Value, st.rule.Threshold)
+	case u2.identify.data.Selected != dataFolder || u2.identify.folder.Text != u.identify.folder.Text ||
+		u2.identify.lines.Text != u.identify.lines.Text || u2.identify.mode.Selected != u.identify.mode.Selected ||
+		len(u2.identify.traits.Selected) != 2:
+		t.Errorf("identification settings not restored: data %q folder %q lines %q mode %q traits %v",
+			u2.identify.data.Selected, u2.identify.folder.Text, u2.identify.lines.Text, u2.identify.mode.Selected, u2.identify.traits.Selected)
 	}
 	got, _ := s2.selection(s2.aspect)
 	if len(got) != len(want) || len(analysis.Difference(want, got)) != 0 || len(st.edits[st.aspect]) == 0 {

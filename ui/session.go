@@ -36,6 +36,8 @@ type Session struct {
 	Custom map[string][][2]int `json:"custom,omitempty"`
 	// Overlay is the aspect overlaid on the heatmap ("" for none).
 	Overlay string `json:"overlay,omitempty"`
+	// Identify is the identification settings of the Identify tab.
+	Identify *IdentifySettings `json:"identify,omitempty"`
 	// Plan is the induction settings of the Induce tab.
 	Plan struct {
 		Gamma        float64 `json:"gamma"`
@@ -48,6 +50,18 @@ type Session struct {
 		Temperature  string  `json:"temperature,omitempty"`
 		RepPenalty   string  `json:"repetition_penalty,omitempty"`
 	} `json:"plan"`
+}
+
+// IdentifySettings are the Identify tab's data and run settings.
+type IdentifySettings struct {
+	Data      string   `json:"data"`             // "builtin" or "folder"
+	Folder    string   `json:"folder,omitempty"` // the PersonalityBench folder
+	Traits    []string `json:"traits"`
+	Mode      string   `json:"mode"`
+	Lines     string   `json:"lines,omitempty"`
+	Questions string   `json:"questions,omitempty"`
+	MaxTokens string   `json:"max_new_tokens,omitempty"`
+	Out       string   `json:"out,omitempty"`
 }
 
 // session captures the current state.
@@ -81,6 +95,12 @@ func (u *UI) session() Session {
 	}
 	if o, ok := u.explore.pick.overlay(); ok {
 		s.Overlay = o.Key()
+	}
+	id := u.identify
+	s.Identify = &IdentifySettings{Data: "builtin", Folder: id.folder.Text, Traits: slices.Clone(id.traits.Selected),
+		Mode: id.mode.Selected, Lines: id.lines.Text, Questions: id.questions.Text, MaxTokens: id.maxTokens.Text, Out: id.out.Text}
+	if id.data.Selected == dataFolder {
+		s.Identify.Data = "folder"
 	}
 	iv := u.induce
 	s.Plan.Gamma, s.Plan.MaskFraction, s.Plan.Scope = iv.gamma.Value, iv.mask.Value, iv.scope.Selected
@@ -181,7 +201,7 @@ func (u *UI) OpenSession(path string) {
 			dialog.ShowInformation("Data changed", msg, u.win)
 		}
 		if s.Model != "" {
-			u.start.load(s.Model)
+			u.start.loadThen(s.Model, func() { u.checkModelHash(s) })
 		}
 	})
 }
@@ -228,6 +248,28 @@ func (u *UI) applySession(s Session, stats *analysis.StatsSet, sets analysis.Set
 			f.e.SetText(f.s)
 		}
 	}
+	if id := s.Identify; id != nil {
+		iv := u.identify
+		iv.folder.SetText(id.Folder) // selects the folder as data when set
+		if id.Data == "folder" {
+			iv.data.SetSelected(dataFolder)
+		} else {
+			iv.data.SetSelected(dataBuiltin)
+		}
+		iv.traits.SetSelected(id.Traits)
+		if id.Mode != "" {
+			iv.mode.SetSelected(id.Mode)
+		}
+		iv.lines.SetText(id.Lines)
+		for _, f := range []struct {
+			e *entry
+			s string
+		}{{iv.questions, id.Questions}, {iv.maxTokens, id.MaxTokens}, {iv.out, id.Out}} {
+			if f.s != "" {
+				f.e.SetText(f.s)
+			}
+		}
+	}
 	u.explore.pick.showRule(st.rule)
 	u.explore.pole.SetSelected(st.aspect.Pole.String())
 	u.explore.dataChanged()
@@ -237,4 +279,35 @@ func (u *UI) applySession(s Session, stats *analysis.StatsSet, sets analysis.Set
 	}
 	u.explore.pick.overlayTo.SetSelected(ov)
 	u.setStatus("Session reopened.")
+}
+
+// checkModelHash compares the reopened model's content hash with the one
+// the session recorded (in the background: hashing reads the weights'
+// headers) and warns when the model changed.
+func (u *UI) checkModelHash(s Session) {
+	r := u.engine.Runner()
+	if s.ModelHash == "" || r == nil {
+		return
+	}
+	var now string
+	u.goWork(func(context.Context) error {
+		_, now = r.ModelInfo()
+		return nil
+	}, func(error) {
+		if now == "" || now == s.ModelHash {
+			return
+		}
+		msg := fmt.Sprintf("The model %s changed since the session was saved (content hash %s, now %s): "+
+			"the statistics and neuron sets may not match it.", s.Model, short(s.ModelHash), short(now))
+		u.setStatus("Warning: " + msg)
+		dialog.ShowInformation("Model changed", msg, u.win)
+	})
+}
+
+// short abbreviates a hash for messages.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }

@@ -149,7 +149,11 @@ func (v *startView) setCard(text string) {
 
 // load opens a model in the background and shows its card, with a
 // running bar and Cancel while it loads.
-func (v *startView) load(path string) {
+func (v *startView) load(path string) { v.loadThen(path, nil) }
+
+// loadThen is load, calling then on the UI goroutine once the model is
+// loaded (not after a failed or cancelled load).
+func (v *startView) loadThen(path string, then func()) {
 	if v.loadStop != nil {
 		v.u.showError(fmt.Errorf("load %s: another model is still loading (Cancel it first)", path))
 		return
@@ -193,6 +197,9 @@ func (v *startView) load(path string) {
 			v.u.st.shapeChanged() // the model's shape may now apply, or no longer
 			v.u.explore.dataChanged()
 			v.u.warnSetsMismatch()
+		}
+		if then != nil {
+			then()
 		}
 		v.u.dumpLayout()
 	})
