@@ -2,14 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	// Before Fyne's lang package logs a locale error under LANG=C.UTF-8.
+	_ "github.com/npti-studio/npti/app/internal/quietlocale"
 	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/ui"
 )
@@ -44,6 +48,9 @@ func runGUI(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDisplay(); err != nil {
+		return err
+	}
 	a := fyneapp.NewWithID("io.github.npti_studio.npti")
 	u := ui.New(a, newUIEngine(load), o)
 	go func() {
@@ -54,5 +61,22 @@ func runGUI(ctx context.Context, args []string) error {
 	u.Window().Show()
 	u.Open()
 	a.Run()
+	return nil
+}
+
+// errNoDisplay is the error of the desktop app without a display (GLFW
+// would panic with a stack trace).
+var errNoDisplay = errors.New("no display: set DISPLAY to open the desktop app, or use a subcommand (see npti help)")
+
+// checkDisplay fails on X11/Wayland systems when neither DISPLAY nor
+// WAYLAND_DISPLAY is set.
+func checkDisplay() error {
+	switch runtime.GOOS {
+	case "darwin", "windows", "android", "ios", "js":
+		return nil
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errNoDisplay
+	}
 	return nil
 }

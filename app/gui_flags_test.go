@@ -81,3 +81,17 @@ func TestDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// TestNoDisplay: without a display the bare command says so in one line
+// and exits 1 (GLFW panicked with a stack trace).
+func TestNoDisplay(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	var out, errb strings.Builder
+	if code := Main(nil, &out, &errb); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if got := errb.String(); got != "npti: "+errNoDisplay.Error()+"\n" {
+		t.Errorf("stderr %q", got)
+	}
+}
