@@ -2,7 +2,10 @@ package analysis
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -104,6 +107,10 @@ type PlanRecord struct {
 	Add           int        `json:"add"`
 	Clamp         int        `json:"clamp"`
 	Conflicts     int        `json:"conflicts"`
+	// EditsHash is a hex SHA-256 of the edits the plan was built into
+	// (every neuron's clamp flag and added amount), so answers share it
+	// exactly when the same neurons were edited by the same amounts.
+	EditsHash string `json:"edits_hash,omitempty"`
 }
 
 // PlanItem is one induction of a PlanRecord.
@@ -114,18 +121,26 @@ type PlanItem struct {
 }
 
 // AnswerKey identifies an answer for resuming: its condition, trait,
-// pole, gamma, variant and question, and the settings that shape it (seed,
-// token budget, repetition penalty, model hash and, for induced answers,
-// the plan), so a resume with other settings never takes an old answer for
-// one of its own.
+// pole, gamma, variant and question, and the settings that shape it: the
+// prompt's token ids (so the template, the chat mode, the plain openings
+// and the adjective or persona text of the prompt baselines, which name
+// every item of the plan), seed, token budget, repetition penalty, model
+// hash and, for induced answers, the plan and the edits it was built into. A resume
+// with other settings never takes an old answer for one of its own.
 func AnswerKey(a Answer) string {
 	plan := ""
 	if a.Plan != nil {
-		plan = fmt.Sprintf("%v/%g/%s/%t/%s", a.Plan.Items, a.Plan.MaskFraction, a.Plan.Scope, a.Plan.ClampOpposite, a.Plan.Policy)
+		plan = fmt.Sprintf("%v/%g/%s/%t/%s/%s", a.Plan.Items, a.Plan.MaskFraction, a.Plan.Scope, a.Plan.ClampOpposite,
+			a.Plan.Policy, a.Plan.EditsHash)
 	}
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s\x00%s\x00%d\x00%d\x00%g\x00%s\x00%s",
+	h := sha256.New()
+	writeInts(h, int64(len(a.PromptIDs)))
+	for _, id := range a.PromptIDs {
+		writeInts(h, int64(id))
+	}
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s\x00%s\x00%d\x00%d\x00%g\x00%s\x00%s\x00%x",
 		a.Condition, a.Trait, a.Pole, a.Gamma, a.Variant, a.Question,
-		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan)
+		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan, h.Sum(nil))
 }
 
 // normalize fills the defaults and checks the request.
@@ -181,7 +196,7 @@ func Induce(ctx context.Context, r Runner, req InduceRequest, emit func(Answer) 
 	if err != nil {
 		return fmt.Errorf("induce: %w", err)
 	}
-	rec := planRecord(req.Plan, rep)
+	rec := planRecord(req.Plan, rep, o)
 	for k, question := range req.Questions {
 		if err := req.answer(ctx, r, o, rec, k, question, emit); err != nil {
 			return err
@@ -197,9 +212,15 @@ func (q InduceRequest) answer(ctx context.Context, r Runner, o *hook.Override, r
 		Seed: q.Plan.Seed, Variant: q.Variant, MaxNewTokens: q.MaxNewTokens, RepetitionPenalty: q.RepetitionPenalty}
 	base.Model, base.ModelHash = r.ModelInfo()
 	var steer, prompted []string
+	promptOf := map[string][]int{}
 	for _, c := range q.Conditions {
+		ids, err := q.promptFor(r, c, k, question)
+		if err != nil {
+			return fmt.Errorf("induce: question %d: %w", k+1, err)
+		}
+		promptOf[c] = ids
 		key := base
-		key.Condition = c
+		key.Condition, key.PromptIDs = c, ids
 		if c == CondInduced {
 			key.Gamma, key.Plan = first.Gamma, rec
 		}
@@ -219,12 +240,8 @@ func (q InduceRequest) answer(ctx context.Context, r Runner, o *hook.Override, r
 		}
 		prompts := make([][]int, len(group))
 		rows := make([]bool, len(group))
-		var err error
 		for i, c := range group {
-			if prompts[i], err = q.promptFor(r, c, k, question); err != nil {
-				return fmt.Errorf("induce: question %d: %w", k+1, err)
-			}
-			rows[i] = c == CondInduced
+			prompts[i], rows[i] = promptOf[c], c == CondInduced
 		}
 		g := GenSpec{MaxTokens: q.MaxNewTokens, RepetitionPenalty: q.RepetitionPenalty}
 		if slices.Contains(group, CondInduced) {
@@ -300,13 +317,25 @@ func (q InduceRequest) promptFor(r Runner, cond string, k int, question string) 
 	return promptIDs(r, text, q.Chat)
 }
 
-// planRecord describes a plan and its build report.
-func planRecord(p Plan, rep Report) *PlanRecord {
+// planRecord describes a plan, its build report and the edits built.
+func planRecord(p Plan, rep Report, o *hook.Override) *PlanRecord {
 	rec := &PlanRecord{MaskFraction: p.MaskFraction, Scope: p.Scope.String(), ClampOpposite: p.ClampOpposite,
 		Policy: string(p.policy()), Add: rep.Add, Clamp: rep.Clamp, Conflicts: rep.Conflicts}
 	for _, it := range p.Items {
 		rec.Items = append(rec.Items, PlanItem{Trait: string(it.Trait), Pole: it.Pole.String(), Gamma: it.Gamma})
 	}
+	h := sha256.New()
+	writeInts(h, int64(o.Layers), int64(o.Neurons))
+	for i, c := range o.Clamp {
+		if c || o.Add[i] != 0 {
+			clamp := int64(0)
+			if c {
+				clamp = 1
+			}
+			writeInts(h, int64(i), clamp, int64(math.Float32bits(o.Add[i])))
+		}
+	}
+	rec.EditsHash = hex.EncodeToString(h.Sum(nil))
 	return rec
 }
 

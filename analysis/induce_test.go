@@ -304,3 +304,65 @@ func TestSummarize(t *testing.T) {
 	}
 	_ = hook.Generated
 }
+
+// TestInduceResumeKeysSettings: a resumed run reuses only answers made
+// with the same prompt and edits. The prompt baselines of a plan with
+// another second item, a changed template and other neuron sets (of the
+// same size) all give new answers; the unsteered answer, whose prompt and
+// edits do not change with the plan, is reused.
+func TestInduceResumeKeysSettings(t *testing.T) {
+	sets := fakeSets()
+	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
+	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
+	req := fakeInduce(t)
+	req.Sets = sets
+	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, Induction{Trait: Neuroticism, Pole: High, Gamma: 1})
+	done := map[string]bool{}
+	run := func(q InduceRequest) []string {
+		t.Helper()
+		q.Done = done
+		var conds []string
+		err := Induce(context.Background(), newFake(), q, func(a Answer) error {
+			done[AnswerKey(a)] = true
+			conds = append(conds, a.Condition)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conds
+	}
+	count := func(conds []string) map[string]int {
+		m := map[string]int{}
+		for _, c := range conds {
+			m[c]++
+		}
+		return m
+	}
+	if got := run(req); len(got) != 12 {
+		t.Fatalf("first run: %d answers", len(got))
+	}
+	if got := run(req); len(got) != 0 {
+		t.Errorf("the same run again made %d answers", len(got))
+	}
+	// The repro: neuroticism:high became neuroticism:low.
+	low := req
+	low.Plan.Items = []Induction{{Trait: Extraversion, Pole: High, Gamma: 1}, {Trait: Neuroticism, Pole: Low, Gamma: 1}}
+	if got := count(run(low)); got[CondAdjective] != 3 || got[CondPersona] != 3 || got[CondInduced] != 3 || got[CondUnsteered] != 0 {
+		t.Errorf("another second item: new answers %v; want 3 adjective, 3 persona, 3 induced, no unsteered", got)
+	}
+	tmpl := low
+	tmpl.Template = "Q: {question}\nA:"
+	if got := count(run(tmpl)); got[CondUnsteered] != 3 || len(got) != 4 {
+		t.Errorf("another template: new answers %v; want every condition", got)
+	}
+	moved := tmpl
+	moved.Sets = Sets{}
+	for a, ns := range sets {
+		moved.Sets[a] = ns
+	}
+	moved.Sets[Aspect{Extraversion, High}] = []Neuron{{Layer: 0, Index: 2, Diff: 0.3, P: 0.5, Q95: 0.4}, {Layer: 1, Index: 2, Diff: 0.2, P: 0.4, Q95: 0.3}}
+	if got := count(run(moved)); got[CondInduced] != 3 || len(got) != 1 {
+		t.Errorf("other neuron sets of the same size: new answers %v; want the 3 induced", got)
+	}
+}

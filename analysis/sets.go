@@ -1,7 +1,12 @@
 package analysis
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"hash"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -147,4 +152,30 @@ func TopLayers(ns []Neuron, k int) []int {
 		out = append(out, pl[i].Layer)
 	}
 	return out
+}
+
+// Hash returns a hex SHA-256 of the sets' content (aspects in canonical
+// order, each neuron's record in file order).
+func (s Sets) Hash() string {
+	h := sha256.New()
+	for _, a := range Aspects() {
+		ns, ok := s[a]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(h, "%s:%d\x00", a.Key(), len(ns))
+		for _, n := range ns {
+			writeInts(h, int64(n.Layer), int64(n.Index), int64(math.Float64bits(n.Diff)),
+				int64(math.Float64bits(n.P)), int64(math.Float64bits(n.Q95)))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func writeInts(h hash.Hash, vs ...int64) {
+	var b [8]byte
+	for _, v := range vs {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
 }

@@ -2,14 +2,11 @@ package analysis
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io/fs"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -73,32 +70,6 @@ func sweepSettings(r Runner, req SweepRequest) (map[string]any, error) {
 		"scorers": hashBytes(scorers),
 	}
 	return jsonCopy(s), nil
-}
-
-// Hash returns a hex SHA-256 of the sets' content (aspects in canonical
-// order, each neuron's record in file order).
-func (s Sets) Hash() string {
-	h := sha256.New()
-	for _, a := range Aspects() {
-		ns, ok := s[a]
-		if !ok {
-			continue
-		}
-		fmt.Fprintf(h, "%s:%d\x00", a.Key(), len(ns))
-		for _, n := range ns {
-			writeInts(h, int64(n.Layer), int64(n.Index), int64(math.Float64bits(n.Diff)),
-				int64(math.Float64bits(n.P)), int64(math.Float64bits(n.Q95)))
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func writeInts(h hash.Hash, vs ...int64) {
-	var b [8]byte
-	for _, v := range vs {
-		binary.LittleEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
-	}
 }
 
 // hashStrings returns the count and a hex SHA-256 of a list of strings.

@@ -13,8 +13,8 @@ import (
 )
 
 // benchFolder writes a PersonalityBench folder with two short
-// descriptions per aspect (so that prompts fit persona-tiny's 256
-// positions) and, per split given, Extraversion questions.
+// descriptions per aspect, naming it (so that prompts fit persona-tiny's
+// 256 positions), and, per split given, Extraversion questions.
 func benchFolder(t *testing.T, splits map[string][]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -22,7 +22,7 @@ func benchFolder(t *testing.T, splits map[string][]string) string {
 	for _, line := range []string{"You love people and parties.", "You keep to yourself."} {
 		var keys []string
 		for _, a := range analysis.Aspects() {
-			keys = append(keys, `"`+a.Key()+`": "`+line+`"`)
+			keys = append(keys, `"`+a.Key()+`": "`+line+` (`+a.Key()+`)"`)
 		}
 		desc.WriteString("{" + strings.Join(keys, ", ") + "}\n")
 	}
