@@ -19,6 +19,8 @@ func WriteFileAtomic(path string, data []byte) error {
 }
 
 // WriteAtomic is WriteFileAtomic for content produced by fill (buffered).
+// The file is readable by all (0644), as os.WriteFile(path, data, 0o644)
+// would leave it (a temporary file starts private).
 func WriteAtomic(path string, fill func(w io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -26,7 +28,10 @@ func WriteAtomic(path string, fill func(w io.Writer) error) error {
 	}
 	tmp := f.Name()
 	bw := bufio.NewWriter(f)
-	err = fill(bw)
+	err = f.Chmod(0o644)
+	if err == nil {
+		err = fill(bw)
+	}
 	if err == nil {
 		err = bw.Flush()
 	}
