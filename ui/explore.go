@@ -77,7 +77,7 @@ func newExploreView(u *UI) *exploreView {
 	left := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { v.pan(-0.5) })
 	right := widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { v.pan(0.5) })
 	bar := container.NewHBox(widget.NewLabel("Trait"), v.trait, v.pole, widget.NewSeparator(),
-		v.order, widget.NewSeparator(), widget.NewLabel("Mouse"), v.mode, left, right, zoomOut, reset)
+		fitSelect(v.order), widget.NewSeparator(), widget.NewLabel("Mouse"), v.mode, left, right, zoomOut, reset)
 	plots := container.NewHSplit(v.heat, v.layers)
 	plots.SetOffset(0.78)
 	main := container.NewBorder(container.NewHScroll(bar), container.NewVBox(v.counts, v.hover), nil, nil, plots)
@@ -91,6 +91,17 @@ func newExploreView(u *UI) *exploreView {
 	u.name(tabExplore, "explore.layers", v.layers)
 	u.name(tabExplore, "explore.sorted", v.order)
 	return v
+}
+
+// fitSelect gives a select the width of its longest option: in a row of
+// widgets it gets only its minimum, which cut "Sorted by diff" off.
+func fitSelect(sel *widget.Select) fyne.CanvasObject {
+	w := float32(0)
+	for _, o := range sel.Options {
+		w = max(w, fyne.MeasureText(o, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	w += 4*theme.InnerPadding() + theme.IconInlineSize()
+	return container.NewGridWrap(fyne.NewSize(max(w, sel.MinSize().Width), sel.MinSize().Height), sel)
 }
 
 // aspect returns the aspect shown.

@@ -51,11 +51,19 @@ func newIdentifyView(u *UI) *identifyView {
 	v := &identifyView{u: u}
 	v.data = widget.NewRadioGroup([]string{dataBuiltin, dataFolder}, nil)
 	v.data.SetSelected(dataBuiltin)
+	v.data.OnChanged = func(string) {
+		if u.induce != nil {
+			u.induce.fillQuestions()
+		}
+	}
 	v.folder = newEntry()
 	v.folder.SetPlaceHolder("folder with description.json and test/<Trait>.json")
 	v.folder.OnChanged = func(s string) {
 		if s != "" {
 			v.data.SetSelected(dataFolder)
+		}
+		if u.induce != nil {
+			u.induce.fillQuestions()
 		}
 	}
 	var names []string

@@ -156,17 +156,21 @@ func (v *induceView) modelChanged() {
 	}
 }
 
-// fillQuestions offers the built-in test questions of the trait (or plain
-// openings for a model without chat template).
+// fillQuestions offers the test questions of the trait from the data in
+// use (or plain openings for a model without chat template).
 func (v *induceView) fillQuestions() {
 	if v.u.st.model != nil && !v.u.st.model.HasChat {
 		v.pick.Options = plainOpenings
 		v.pick.Refresh()
 		return
 	}
-	b, err := analysis.LoadBench(resources.Probes(), ".")
+	// The test questions of the data in use: the PersonalityBench folder
+	// chosen (or the stats were computed on), else the built-in probes.
+	_, b, err := v.u.scorers()
 	if err != nil {
-		return
+		if b, err = analysis.LoadBench(resources.Probes(), "."); err != nil {
+			return
+		}
 	}
 	v.pick.Options = b.Questions[v.u.st.aspect.Trait]
 	v.pick.Refresh()
@@ -361,6 +365,8 @@ func (v *induceView) stream(r analysis.Runner, ids []int, g analysis.GenSpec, re
 		v.base.SetText(a)
 		v.ind.SetText(b)
 		if err != nil && !errors.Is(err, context.Canceled) {
+			v.baseS.SetText("P(high): –")
+			v.indS.SetText("P(high): – (generation failed)")
 			v.u.showError(fmt.Errorf("induce: %w", err))
 			return
 		}
@@ -372,15 +378,16 @@ func (v *induceView) stream(r analysis.Runner, ids []int, g analysis.GenSpec, re
 func (v *induceView) finish(rec Generation, a, b string, stopped bool) {
 	asp, _ := analysis.ParseAspect(rec.Aspect)
 	sc, _, err := v.u.scorers()
+	if err == nil && sc[asp.Trait] == nil {
+		err = fmt.Errorf("scorer: the data has no descriptions of both %s poles", asp.Trait)
+	}
 	if err != nil {
+		v.baseS.SetText("P(high): –")
+		v.indS.SetText("P(high): – (not scored)")
 		v.u.showError(err)
 		return
 	}
 	nb := sc[asp.Trait]
-	if nb == nil {
-		v.u.showError(fmt.Errorf("scorer: the data has no descriptions of both %s poles", asp.Trait))
-		return
-	}
 	rec.Baseline, rec.Induced = a, b
 	rec.PHighBaseline, rec.PHighInduced = nb.PHigh(a), nb.PHigh(b)
 	v.baseS.SetText(fmt.Sprintf("P(high %s) = %.2f", asp.Trait, rec.PHighBaseline))

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -41,6 +43,8 @@ type pickView struct {
 	op        *widget.Select
 	overlayTo *widget.Select
 	summary   *widget.Label
+	ruleErr   *widget.Label // why the rule's controls are not applied
+	showing   bool          // showRule is filling the controls
 }
 
 func newPickView(u *UI, ex *exploreView) *pickView {
@@ -61,10 +65,10 @@ func newPickView(u *UI, ex *exploreView) *pickView {
 	v.minFrac.SetValue(r.MinFraction * 100)
 	v.minFrac.OnChangeEnded = func(float64) { v.onRule() }
 	v.minFrac.OnChanged = func(x float64) { v.fracLabel.SetText(fmt.Sprintf("Minimum kept %.2f %% of neurons", x)) }
-	v.topK = numEntry("2000", v.onRule)
-	v.cap = numEntry("0", v.onRule)
-	v.layerLo = numEntry("0", v.onRule)
-	v.layerHi = numEntry("", v.onRule)
+	v.topK = ruleEntry("2000", false, v.onRule)
+	v.cap = ruleEntry("0", false, v.onRule)
+	v.layerLo = ruleEntry("0", false, v.onRule)
+	v.layerHi = ruleEntry("", true, v.onRule)
 	v.layerHi.SetPlaceHolder("last")
 	v.blockAdd = widget.NewCheck("Drag adds (off: removes)", nil)
 	v.blockAdd.SetChecked(true)
@@ -76,6 +80,10 @@ func newPickView(u *UI, ex *exploreView) *pickView {
 	v.overlayTo.OnChanged = func(string) { v.ex.refresh() }
 	v.summary = widget.NewLabel("")
 	v.summary.Wrapping = fyne.TextWrapWord
+	v.ruleErr = widget.NewLabel("")
+	v.ruleErr.Wrapping = fyne.TextWrapWord
+	v.ruleErr.Importance = widget.DangerImportance
+	v.ruleErr.Hide()
 	v.threshold.OnChanged(v.threshold.Value)
 	v.minFrac.OnChanged(v.minFrac.Value)
 
@@ -89,7 +97,7 @@ func newPickView(u *UI, ex *exploreView) *pickView {
 		container.NewGridWithColumns(2, widget.NewLabel("Top-k"), v.topK,
 			widget.NewLabel("Per-layer cap"), v.cap,
 			widget.NewLabel("Layers from"), v.layerLo, widget.NewLabel("to"), v.layerHi),
-		v.summary,
+		v.ruleErr, v.summary,
 		widget.NewSeparator(),
 		widget.NewRichTextFromMarkdown("**By hand**"), v.blockAdd, resetEdits,
 		widget.NewSeparator(),
@@ -111,6 +119,36 @@ func numEntry(text string, fn func()) *entry {
 	e.SetText(text)
 	e.OnSubmitted = func(string) { fn() }
 	return e
+}
+
+// ruleEntry is an entry for a whole number ≥ 0 of the selection rule (""
+// allowed when empty is set): it flags invalid text at once, and fn (the
+// rule update, which explains invalid fields under the controls) runs as
+// the text is typed, not only on Enter.
+func ruleEntry(text string, empty bool, fn func()) *entry {
+	e := newEntry()
+	e.SetText(text)
+	e.Validator = func(s string) error {
+		if s == "" && empty {
+			return nil
+		}
+		if _, err := wholeNumber(s); err != nil {
+			return err
+		}
+		return nil
+	}
+	e.OnChanged = func(string) { fn() }
+	e.OnSubmitted = func(string) { fn() }
+	return e
+}
+
+// wholeNumber parses a whole number ≥ 0.
+func wholeNumber(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number ≥ 0", s)
+	}
+	return n, nil
 }
 
 // dataChanged refreshes the aspect lists.
@@ -144,32 +182,59 @@ func aspectByName(s string) (analysis.Aspect, bool) {
 
 // onRule reads the controls into the rule and refreshes.
 func (v *pickView) onRule() {
+	if v.showing {
+		return
+	}
 	r := analysis.DefaultRule()
 	r.Mode = v.ruleMode.Selected
 	r.Threshold = v.threshold.Value
 	r.MinFraction = v.minFrac.Value / 100
-	r.TopK, _ = strconv.Atoi(v.topK.Text)
-	r.PerLayerCap, _ = strconv.Atoi(v.cap.Text)
-	r.LayerMin, _ = strconv.Atoi(v.layerLo.Text)
 	r.LayerMax = -1
-	if v.layerHi.Text != "" {
-		if hi, err := strconv.Atoi(v.layerHi.Text); err == nil {
-			r.LayerMax = hi
+	var bad []string
+	for _, f := range []struct {
+		name string
+		e    *entry
+		to   *int
+	}{{"Top-k", v.topK, &r.TopK}, {"Per-layer cap", v.cap, &r.PerLayerCap}, {"Layers from", v.layerLo, &r.LayerMin}, {"to", v.layerHi, &r.LayerMax}} {
+		if f.e == v.layerHi && strings.TrimSpace(f.e.Text) == "" {
+			continue
 		}
+		n, err := wholeNumber(f.e.Text)
+		if err != nil {
+			bad = append(bad, f.name+" "+err.Error())
+			continue
+		}
+		*f.to = n
+	}
+	if len(bad) > 0 {
+		v.ruleError(errors.New(strings.Join(bad, "; ")))
+		return
 	}
 	layers, _ := v.u.st.shape()
 	if err := r.Validate(layers); err != nil {
-		v.u.showError(fmt.Errorf("selection rule: %w", err))
+		v.ruleError(err)
 		return
 	}
+	v.ruleErr.Hide()
 	v.u.st.rule = r
 	v.u.st.custom = map[analysis.Aspect][]analysis.Neuron{}
 	v.u.st.ruleChanged()
 	v.ex.refresh()
 }
 
+// ruleError shows why the rule's controls do not make a rule, under
+// them, and leaves the previous rule in force.
+func (v *pickView) ruleError(err error) {
+	msg := "Selection rule not applied: " + err.Error() + "."
+	v.ruleErr.SetText(msg)
+	v.ruleErr.Show()
+	v.u.setStatus(msg)
+}
+
 // showRule puts a rule into the controls without re-applying it.
 func (v *pickView) showRule(r analysis.Rule) {
+	v.showing = true
+	defer func() { v.showing = false }()
 	onMode := v.ruleMode.OnChanged
 	v.ruleMode.OnChanged = nil
 	v.ruleMode.SetSelected(r.Mode)
