@@ -105,12 +105,12 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, o GenerateOptions
 	for b := range all {
 		all[b] = true
 	}
-	// Without a random mask the override's inputs are the same each step:
-	// built once.
+	// The override's clamp mask is the same each step, and so is its add
+	// vector without a random mask: built once.
 	var fixed *overrideInputs
-	if o.Override != nil && maskRNG == nil {
+	if o.Override != nil {
 		var err error
-		if fixed, err = m.overrideInputs(o.Override, nil); err != nil {
+		if fixed, err = m.overrideInputs(o.Override, maskRNG == nil, nil); err != nil {
 			return nil, fmt.Errorf("inference: %w", err)
 		}
 		defer fixed.free()

@@ -51,9 +51,10 @@ type stepIn struct {
 	countRows []bool      // per row: capture counts (nil = none)
 	stats     *hook.Stats // where the counts accumulate (with countRows)
 	allLogits bool
-	// fixed holds the override's clamp and add inputs for every step of a
-	// generation whose add vector is the same each step (nil: built per
-	// step from override and addNow).
+	// fixed holds inputs of the override that serve every step of a
+	// generation: its clamp mask, and its add vector when that is the same
+	// each step (what it lacks is built per step from override and
+	// addNow).
 	fixed *overrideInputs
 }
 
@@ -77,12 +78,12 @@ func (out *stepOut) release() {
 }
 
 // overrideInputs are an override's clamp mask and add vector as a step's
-// inputs ([L, N] each).
+// inputs ([L, N] each); nil where not built.
 type overrideInputs struct{ clamp, add *tensors.Tensor }
 
-// overrideInputs builds o's inputs, with add as its add vector (nil =
-// o.Add).
-func (m *Model) overrideInputs(o *hook.Override, add []float32) (*overrideInputs, error) {
+// overrideInputs builds o's clamp mask and, with withAdd, its add vector
+// add (nil = o.Add).
+func (m *Model) overrideInputs(o *hook.Override, withAdd bool, add []float32) (*overrideInputs, error) {
 	L, N := m.Config.NumLayers, m.Config.IntermediateSize
 	clamp := make([]float32, L*N)
 	for i, on := range o.Clamp {
@@ -90,24 +91,27 @@ func (m *Model) overrideInputs(o *hook.Override, add []float32) (*overrideInputs
 			clamp[i] = 1
 		}
 	}
+	ov := &overrideInputs{}
+	var err error
+	if ov.clamp, err = stepInput(m.backend, clamp, L, N); err != nil || !withAdd {
+		return ov, err
+	}
 	if add == nil {
 		add = o.Add
 	}
-	c, err := stepInput(m.backend, clamp, L, N)
-	if err != nil {
+	if ov.add, err = stepInput(m.backend, add, L, N); err != nil {
+		ov.free()
 		return nil, err
 	}
-	a, err := stepInput(m.backend, add, L, N)
-	if err != nil {
-		_ = c.FinalizeAll()
-		return nil, err
-	}
-	return &overrideInputs{c, a}, nil
+	return ov, nil
 }
 
 func (ov *overrideInputs) free() {
-	_ = ov.clamp.FinalizeAll()
-	_ = ov.add.FinalizeAll()
+	for _, t := range []*tensors.Tensor{ov.clamp, ov.add} {
+		if t != nil {
+			_ = t.FinalizeAll()
+		}
+	}
 }
 
 // stepInput returns flat, shaped dims, as a step's input: small ones (a
@@ -238,15 +242,29 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 		input(stepInput(m.backend, write, B, S, T)),
 		input(stepInput(m.backend, last, B)),
 	}
-	ov := in.fixed
-	if in.override != nil && ov == nil {
-		if ov, err = m.overrideInputs(in.override, in.addNow); err != nil {
-			return out, fmt.Errorf("inference: %w", err)
-		}
-		defer ov.free()
-	}
-	var applyT *tensors.Tensor
+	var clampT, addT, applyT *tensors.Tensor
 	if in.override != nil {
+		if in.fixed != nil {
+			clampT, addT = in.fixed.clamp, in.fixed.add
+		}
+		if clampT == nil {
+			ov, err := m.overrideInputs(in.override, addT == nil, in.addNow)
+			if err != nil {
+				return out, fmt.Errorf("inference: %w", err)
+			}
+			defer ov.free()
+			clampT = ov.clamp
+			if addT == nil {
+				addT = ov.add
+			}
+		}
+		if addT == nil {
+			add := in.addNow
+			if add == nil {
+				add = in.override.Add
+			}
+			addT = input(stepInput(m.backend, add, c.NumLayers, c.IntermediateSize))
+		}
 		applyT = input(stepInput(m.backend, apply, B, S))
 	}
 	// The cache is donated: the backend updates it in place (no copy of
@@ -263,7 +281,7 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	bt.cache = nil
 	L := c.NumLayers
 	if in.override != nil {
-		args = append(args, ov.clamp, ov.add, applyT)
+		args = append(args, clampT, addT, applyT)
 	}
 	for _, w := range m.weights {
 		args = append(args, w)
