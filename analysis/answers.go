@@ -15,7 +15,7 @@ import (
 // ParseAnswers reads an answers file: JSON Lines, one Answer per line.
 // name is used in errors, which give the line number. Every line must
 // carry a non-empty question, a known condition, a valid trait and pole
-// when given, a finite gamma and token ids >= 0.
+// when given (also in each plan item), a finite gamma and token ids >= 0.
 func ParseAnswers(name string, r io.Reader) ([]Answer, error) {
 	var out []Answer
 	err := eachLine(name, r, func(_ int, line []byte) error {
@@ -57,6 +57,17 @@ func parseAnswer(line []byte) (Answer, error) {
 	if a.Pole != "" {
 		if _, err := ParsePole(a.Pole); err != nil {
 			return a, err
+		}
+	}
+	for i, it := range a.Items {
+		if _, err := ParseTrait(it.Trait); err != nil {
+			return a, fmt.Errorf("item %d: %w", i+1, err)
+		}
+		if _, err := ParsePole(it.Pole); err != nil {
+			return a, fmt.Errorf("item %d: %w", i+1, err)
+		}
+		if !finite(it.Gamma) {
+			return a, fmt.Errorf("item %d: gamma is not finite", i+1)
 		}
 	}
 	for _, ids := range [][]int{a.IDs, a.PromptIDs} {

@@ -78,12 +78,15 @@ type InduceRequest struct {
 
 // Answer is one generated answer: a line of an answers file.
 type Answer struct {
-	Question  string      `json:"question"`
-	Index     int         `json:"index"`
-	Condition string      `json:"condition"`
+	Question  string `json:"question"`
+	Index     int    `json:"index"`
+	Condition string `json:"condition"`
+	// Trait, Pole and Gamma are the first item of the plan; Items lists
+	// every item (all its traits are scored and judged).
 	Trait     string      `json:"trait"`
 	Pole      string      `json:"pole"`
 	Gamma     float64     `json:"gamma"`
+	Items     []PlanItem  `json:"items,omitempty"`
 	Variant   string      `json:"variant,omitempty"`
 	Answer    string      `json:"answer"`
 	IDs       []int       `json:"ids"`
@@ -121,7 +124,8 @@ type PlanItem struct {
 }
 
 // AnswerKey identifies an answer for resuming: its condition, trait,
-// pole, gamma, variant and question, and the settings that shape it: the
+// pole, gamma, variant, question and the traits and poles of every plan
+// item it is labelled with, and the settings that shape it: the
 // prompt's token ids (so the template, the chat mode, the plain openings
 // and the adjective or persona text of the prompt baselines, which name
 // every item of the plan), seed, token budget, repetition penalty, model
@@ -133,14 +137,22 @@ func AnswerKey(a Answer) string {
 		plan = fmt.Sprintf("%v/%g/%s/%t/%s/%s", a.Plan.Items, a.Plan.MaskFraction, a.Plan.Scope, a.Plan.ClampOpposite,
 			a.Plan.Policy, a.Plan.EditsHash)
 	}
+	// The labels of a multi-trait plan (a single item is Trait and Pole,
+	// so keys of answers written before Items existed still match).
+	labels := ""
+	if len(a.Items) > 1 {
+		for _, it := range a.Items {
+			labels += strings.ToLower(it.Trait) + ":" + strings.ToLower(it.Pole) + ","
+		}
+	}
 	h := sha256.New()
 	writeInts(h, int64(len(a.PromptIDs)))
 	for _, id := range a.PromptIDs {
 		writeInts(h, int64(id))
 	}
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s\x00%s\x00%d\x00%d\x00%g\x00%s\x00%s\x00%x",
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s\x00%s\x00%d\x00%d\x00%g\x00%s\x00%s\x00%x\x00%s",
 		a.Condition, a.Trait, a.Pole, a.Gamma, a.Variant, a.Question,
-		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan, h.Sum(nil))
+		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan, h.Sum(nil), labels)
 }
 
 // normalize fills the defaults and checks the request.
@@ -209,7 +221,7 @@ func Induce(ctx context.Context, r Runner, req InduceRequest, emit func(Answer) 
 func (q InduceRequest) answer(ctx context.Context, r Runner, o *hook.Override, rec *PlanRecord, k int, question string, emit func(Answer) error) error {
 	first := q.Plan.Items[0]
 	base := Answer{Question: question, Index: k, Trait: string(first.Trait), Pole: first.Pole.String(),
-		Seed: q.Plan.Seed, Variant: q.Variant, MaxNewTokens: q.MaxNewTokens, RepetitionPenalty: q.RepetitionPenalty}
+		Items: rec.Items, Seed: q.Plan.Seed, Variant: q.Variant, MaxNewTokens: q.MaxNewTokens, RepetitionPenalty: q.RepetitionPenalty}
 	base.Model, base.ModelHash = r.ModelInfo()
 	var steer, prompted []string
 	promptOf := map[string][]int{}

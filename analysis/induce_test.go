@@ -308,8 +308,10 @@ func TestSummarize(t *testing.T) {
 // TestInduceResumeKeysSettings: a resumed run reuses only answers made
 // with the same prompt and edits. The prompt baselines of a plan with
 // another second item, a changed template and other neuron sets (of the
-// same size) all give new answers; the unsteered answer, whose prompt and
-// edits do not change with the plan, is reused.
+// same size) all give new answers. The unsteered answer, whose prompt and
+// edits do not change with the plan, is reused when the neuron sets
+// change, but not for another second item: it is labelled with every
+// item of its plan (Answer.Items), and scored and judged on them.
 func TestInduceResumeKeysSettings(t *testing.T) {
 	sets := fakeSets()
 	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
@@ -348,8 +350,8 @@ func TestInduceResumeKeysSettings(t *testing.T) {
 	// The repro: neuroticism:high became neuroticism:low.
 	low := req
 	low.Plan.Items = []Induction{{Trait: Extraversion, Pole: High, Gamma: 1}, {Trait: Neuroticism, Pole: Low, Gamma: 1}}
-	if got := count(run(low)); got[CondAdjective] != 3 || got[CondPersona] != 3 || got[CondInduced] != 3 || got[CondUnsteered] != 0 {
-		t.Errorf("another second item: new answers %v; want 3 adjective, 3 persona, 3 induced, no unsteered", got)
+	if got := count(run(low)); got[CondAdjective] != 3 || got[CondPersona] != 3 || got[CondInduced] != 3 || got[CondUnsteered] != 3 {
+		t.Errorf("another second item: new answers %v; want 3 of each condition", got)
 	}
 	tmpl := low
 	tmpl.Template = "Q: {question}\nA:"
@@ -364,5 +366,119 @@ func TestInduceResumeKeysSettings(t *testing.T) {
 	moved.Sets[Aspect{Extraversion, High}] = []Neuron{{Layer: 0, Index: 2, Diff: 0.3, P: 0.5, Q95: 0.4}, {Layer: 1, Index: 2, Diff: 0.2, P: 0.4, Q95: 0.3}}
 	if got := count(run(moved)); got[CondInduced] != 3 || len(got) != 1 {
 		t.Errorf("other neuron sets of the same size: new answers %v; want the 3 induced", got)
+	}
+}
+
+// TestMultiTraitScoreAndRunSettings: every answer of a two-trait plan is
+// labelled with both items, scored on both traits and summarised per
+// trait; induced runs of the same plan with another scope, mask fraction
+// or clamp setting get rows of their own instead of being pooled.
+func TestMultiTraitScoreAndRunSettings(t *testing.T) {
+	sc, err := TrainScorers(probeBench(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := fakeSets()
+	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
+	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
+	req := fakeInduce(t)
+	req.Sets = sets
+	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, Induction{Trait: Neuroticism, Pole: Low, Gamma: 1.5})
+	var answers []Answer
+	collect := func(a Answer) error { answers = append(answers, a); return nil }
+	if err := Induce(context.Background(), newFake(), req, collect); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range answers {
+		if a.Trait != "Extraversion" || a.Pole != "high" || len(a.Items) != 2 || a.Items[1] != (PlanItem{"Neuroticism", "low", 1.5}) {
+			t.Fatalf("answer labels %s %s %+v", a.Trait, a.Pole, a.Items)
+		}
+	}
+	// Through the answers file: the items survive a write and a read.
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	w, _, err := OpenAnswers(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range answers {
+		if err := w.Write(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	read, err := ReadAnswers(path)
+	if err != nil || len(read) != 12 || len(read[5].Items) != 2 {
+		t.Fatalf("read back %d answers (%v)", len(read), err)
+	}
+	scored, err := ScoreAnswers(context.Background(), read, sc, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scored {
+		if len(s.Scores) != 2 || s.Scores[0].Trait != "Extraversion" || s.Scores[1].Trait != "Neuroticism" || s.PHigh != s.Scores[0].PHigh {
+			t.Fatalf("scores %+v", s.Scores)
+		}
+		if want := sc[Neuroticism].PHigh(s.Answer.Answer); s.Scores[1].PHigh != want {
+			t.Errorf("neuroticism score %v, want the neuroticism scorer's %v", s.Scores[1].PHigh, want)
+		}
+	}
+	type key struct{ trait, cond, pole string }
+	rows := map[key]SummaryRow{}
+	for _, r := range Summarize(scored) {
+		k := key{r.Trait, r.Condition, r.Pole}
+		if _, dup := rows[k]; dup {
+			t.Errorf("two rows for %v", k)
+		}
+		rows[k] = r
+	}
+	if len(rows) != 8 {
+		t.Errorf("%d rows, want 2 traits × (unsteered, induced, adjective, persona)", len(rows))
+	}
+	n := rows[key{"Neuroticism", CondInduced, "low"}]
+	if n.N != 3 || n.Gamma != 1.5 || n.Plan != "extraversion:high:1,neuroticism:low:1.5" || n.Scope != "generated" ||
+		n.MaskFraction != 0.9 || n.Clamp != "on" || n.EditsHash != read[1].Plan.EditsHash {
+		t.Errorf("induced neuroticism row %+v", n)
+	}
+	if u := rows[key{"Neuroticism", CondUnsteered, ""}]; u.N != 3 || u.RunSettings != (RunSettings{}) {
+		t.Errorf("unsteered neuroticism row %+v", u)
+	}
+	if a := rows[key{"Neuroticism", CondAdjective, "low"}]; a.N != 3 || a.Plan != "extraversion:high,neuroticism:low" {
+		t.Errorf("adjective neuroticism row %+v", a)
+	}
+	// The same plan with scope all, mask 1 and no clamp, induced into the
+	// same answers: three more induced rows per trait, not pooled.
+	for _, change := range []func(*Plan){
+		func(p *Plan) { p.Scope = hook.All },
+		func(p *Plan) { p.MaskFraction = 1 },
+		func(p *Plan) { p.ClampOpposite = false },
+	} {
+		q := req
+		change(&q.Plan)
+		q.Conditions = []string{CondInduced}
+		if err := Induce(context.Background(), newFake(), q, collect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if scored, err = ScoreAnswers(context.Background(), answers, sc, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	var induced []SummaryRow
+	for _, r := range Summarize(scored) {
+		if r.Condition == CondInduced && r.Trait == "Neuroticism" {
+			induced = append(induced, r)
+		}
+		if r.N != 3 {
+			t.Errorf("row pools %d answers: %+v", r.N, r)
+		}
+	}
+	if len(induced) != 4 {
+		t.Fatalf("%d induced neuroticism rows, want 4 (one per setting): %+v", len(induced), induced)
+	}
+	seen := map[string]bool{}
+	for _, r := range induced {
+		seen[r.RunSettings.Label()] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("run settings do not tell the runs apart: %v", seen)
 	}
 }

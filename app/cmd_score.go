@@ -23,9 +23,11 @@ type scoreOutput struct {
 //	npti score --answers answers.jsonl [--model M] [--data DIR] [--out scored.jsonl] [--json]
 //
 // Each answer gets P(high pole) from a naive Bayes scorer trained on the
-// persona descriptions of both poles of its trait and, with --model, its
-// mean NLL under the unsteered model; a summary per condition × trait
-// (mean P(high), NLL, distinct-1/2, n) is printed.
+// persona descriptions of both poles of each trait of its plan (every item
+// of a multi-trait plan) and, with --model, its mean NLL under the
+// unsteered model; a summary per condition × trait × run (pole, variant,
+// γ, and the plan's items, scope, mask fraction, clamp, policy and edits
+// hash) with mean P(high), NLL, distinct-1/2 and n is printed.
 func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -99,7 +101,7 @@ func writeScored(path string, scored []analysis.Scored) error {
 // printSummary prints the summary table.
 func printSummary(w io.Writer, rows []analysis.SummaryRow, fluency bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "trait\tcondition\tpole\tvariant\tgamma\tn\tP(high)\tNLL\tdistinct-1\tdistinct-2\t")
+	fmt.Fprintln(tw, "trait\tcondition\tpole\tvariant\tgamma\tn\tP(high)\tNLL\tdistinct-1\tdistinct-2\t run")
 	for _, r := range rows {
 		nll := "-"
 		if fluency {
@@ -109,8 +111,8 @@ func printSummary(w io.Writer, rows []analysis.SummaryRow, fluency bool) error {
 		if r.Condition == analysis.CondInduced {
 			gamma = fmt.Sprintf("%.2g", r.Gamma)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t%s\t%.2f\t%.2f\t\n", r.Trait, r.Condition, dash(r.Pole), dash(r.Variant),
-			gamma, r.N, r.PHigh, nll, r.Distinct1, r.Distinct2)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t%s\t%.2f\t%.2f\t %s\n", r.Trait, r.Condition, dash(r.Pole), dash(r.Variant),
+			gamma, r.N, r.PHigh, nll, r.Distinct1, r.Distinct2, r.RunSettings.Label())
 	}
 	return tw.Flush()
 }

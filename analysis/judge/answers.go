@@ -18,14 +18,20 @@ const maxAnswerLine = 16 << 20
 // Answer is one generated answer to rate, as written by the induction run
 // in JSON Lines: {"question","condition","trait","pole","gamma","answer",...}.
 // Trait and pole say which pole the trait rubric asks about; an answer
-// without a trait gets a fluency rating only.
+// of a multi-trait plan lists every item in Items and is rated on each
+// item's trait and pole. An answer without a trait gets a fluency rating
+// only. Variant and Plan (the induced plan's record) tell runs apart in
+// the summary.
 type Answer struct {
-	Question  string   `json:"question"`
-	Condition string   `json:"condition"`
-	Trait     string   `json:"trait,omitempty"`
-	Pole      PoleName `json:"pole,omitempty"`
-	Gamma     float64  `json:"gamma,omitempty"`
-	Answer    string   `json:"answer"`
+	Question  string               `json:"question"`
+	Condition string               `json:"condition"`
+	Trait     string               `json:"trait,omitempty"`
+	Pole      PoleName             `json:"pole,omitempty"`
+	Gamma     float64              `json:"gamma,omitempty"`
+	Items     []analysis.PlanItem  `json:"items,omitempty"`
+	Variant   string               `json:"variant,omitempty"`
+	Plan      *analysis.PlanRecord `json:"plan,omitempty"`
+	Answer    string               `json:"answer"`
 	// Raw is the record as read (every field, known or not); WriteJudged
 	// copies it to the output.
 	Raw json.RawMessage `json:"-"`
@@ -65,6 +71,40 @@ func (a Answer) Aspect() (asp analysis.Aspect, ok bool, err error) {
 		return analysis.Aspect{}, false, err
 	}
 	return analysis.Aspect{Trait: t, Pole: p}, true, nil
+}
+
+// Aspects returns the trait poles the answer is rated on: every item of
+// its plan when it lists them, else its trait and pole (none when it names
+// no trait).
+func (a Answer) Aspects() ([]analysis.Aspect, error) {
+	if len(a.Items) == 0 {
+		asp, ok, err := a.Aspect()
+		if err != nil || !ok {
+			return nil, err
+		}
+		return []analysis.Aspect{asp}, nil
+	}
+	out := make([]analysis.Aspect, len(a.Items))
+	for i, it := range a.Items {
+		asp, ok, err := Answer{Trait: it.Trait, Pole: PoleName(it.Pole)}.Aspect()
+		if err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("no trait")
+			}
+			return nil, fmt.Errorf("item %d: %w", i+1, err)
+		}
+		out[i] = asp
+	}
+	return out, nil
+}
+
+// items returns the answer's plan items (its trait, pole and γ as one
+// item when it lists none).
+func (a Answer) items() []analysis.PlanItem {
+	if len(a.Items) > 0 || strings.TrimSpace(a.Trait) == "" {
+		return a.Items
+	}
+	return []analysis.PlanItem{{Trait: a.Trait, Pole: string(a.Pole), Gamma: a.Gamma}}
 }
 
 // ReadAnswers reads an answers JSON Lines file.
@@ -119,12 +159,17 @@ func decodeAnswer(b []byte) (Answer, error) {
 	if _, _, err := a.Aspect(); err != nil {
 		return Answer{}, err
 	}
+	if _, err := a.Aspects(); err != nil {
+		return Answer{}, err
+	}
 	a.Raw = append(json.RawMessage(nil), b...)
 	return a, nil
 }
 
 // WriteJudged writes one JSON object per judged answer: the answer record
-// as read, plus "trait_rating" (when rated) and "fluency_rating".
+// as read, plus "trait_rating" (when rated: the first trait of the plan),
+// "trait_ratings" (every trait of the plan rated, with its trait and pole)
+// and "fluency_rating".
 func WriteJudged(w io.Writer, js []Judged) error {
 	bw := bufio.NewWriter(w)
 	for _, j := range js {
@@ -143,6 +188,9 @@ func WriteJudged(w io.Writer, js []Judged) error {
 		}
 		if j.Trait != nil {
 			rec["trait_rating"] = j.Trait
+		}
+		if len(j.Traits) > 0 {
+			rec["trait_ratings"] = j.Traits
 		}
 		rec["fluency_rating"] = j.Fluency
 		b, err := json.Marshal(rec)

@@ -53,6 +53,8 @@ func (f *fakeJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.Contains(answer, "garble"):
 		reply = "I cannot rate this."
+	case strings.Contains(prompt, "Target: low neuroticism"):
+		reply = "Calm throughout. Rating: [[1]]"
 	case strings.Contains(prompt, "psychologist"):
 		reply = fmt.Sprintf("Shows it. Rating: [[%d]]", min(len(strings.Fields(answer)), 5))
 	}
@@ -317,5 +319,72 @@ func TestUnparsableReplyNotCached(t *testing.T) {
 	reopened, err := OpenCache(cache.Path())
 	if r, ok := reopened.Get(key); err != nil || !ok || r != "Fluent enough. Rating: [[5]]" {
 		t.Errorf("reopened cache holds %q (%v, %v)", r, ok, err)
+	}
+}
+
+// TestJudgeMultiTraitAndRuns: an answer of a two-trait plan is rated on
+// both traits' rubrics (with each item's pole) and counted per trait in the
+// summary; induced answers of the same plan with another scope, and with
+// another γ, are summarised apart.
+func TestJudgeMultiTraitAndRuns(t *testing.T) {
+	f, srv := newFake(t)
+	in := `{"question":"q1","condition":"induced","trait":"Extraversion","pole":"high","gamma":1,"items":[{"trait":"Extraversion","pole":"high","gamma":1},{"trait":"Neuroticism","pole":"low","gamma":1.5}],"plan":{"items":[],"mask_fraction":0.9,"scope":"generated","clamp_opposite":true,"policy":"skip","edits_hash":"aaaa"},"answer":"one two three"}
+{"question":"q2","condition":"induced","trait":"Extraversion","pole":"high","gamma":1,"items":[{"trait":"Extraversion","pole":"high","gamma":1},{"trait":"Neuroticism","pole":"low","gamma":1.5}],"plan":{"items":[],"mask_fraction":0.9,"scope":"all","clamp_opposite":true,"policy":"skip","edits_hash":"aaaa"},"answer":"one two"}
+{"question":"q3","condition":"induced","trait":"Extraversion","pole":"high","gamma":2,"answer":"one"}
+{"question":"q4","condition":"induced","trait":"Extraversion","pole":"high","gamma":1,"answer":"one two three four"}
+{"question":"q1","condition":"unsteered","trait":"Extraversion","pole":"high","items":[{"trait":"Extraversion","pole":"high","gamma":1},{"trait":"Neuroticism","pole":"low","gamma":1.5}],"answer":"one"}
+`
+	as, err := DecodeAnswers(strings.NewReader(in), "multi.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, sum, err := testClient(srv, nil).JudgeAnswers(context.Background(), as, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls.Load() != 3*2+2*1+5 {
+		t.Errorf("%d judge calls, want 8 trait and 5 fluency", f.calls.Load())
+	}
+	j := js[0]
+	if len(j.Traits) != 2 || j.Traits[0].Trait != "extraversion" || j.Traits[0].Score != 3 ||
+		j.Traits[1].Trait != "neuroticism" || j.Traits[1].Pole != "low" || j.Traits[1].Score != 1 || j.Trait.Score != 3 {
+		t.Fatalf("ratings of the two-trait answer: %+v / %+v", j.Traits, j.Trait)
+	}
+	type key struct {
+		cond, asp, scope string
+		gamma            float64
+	}
+	got := map[key]Summary{}
+	for _, s := range sum {
+		got[key{s.Condition, s.Aspect, s.Scope, s.Gamma}] = s
+	}
+	if len(got) != len(sum) || len(sum) != 8 {
+		t.Errorf("%d summary rows (%d distinct), want 8: %+v", len(sum), len(got), sum)
+	}
+	n := got[key{"induced", "neuroticism:low", "generated", 1.5}]
+	if n.Answers != 1 || n.Trait.Mean != 1 || n.Plan != "extraversion:high:1,neuroticism:low:1.5" || n.MaskFraction != 0.9 || n.Clamp != "on" {
+		t.Errorf("neuroticism row %+v", n)
+	}
+	if a := got[key{"induced", "neuroticism:low", "all", 1.5}]; a.Answers != 1 || a.Trait.N != 1 {
+		t.Errorf("the scope-all run is not its own row: %+v", a)
+	}
+	if a, b := got[key{"induced", "extraversion:high", "", 2}], got[key{"induced", "extraversion:high", "", 1}]; a.Answers != 1 || b.Answers != 1 || b.Trait.Mean != 4 {
+		t.Errorf("single-trait runs at γ 2 and 1 pooled: %+v / %+v", a, b)
+	}
+	if u := got[key{"unsteered", "neuroticism:low", "", 0}]; u.Answers != 1 || u.Plan != "" {
+		t.Errorf("unsteered neuroticism row %+v", u)
+	}
+	var buf strings.Builder
+	if err := WriteJudged(&buf, js[:1]); err != nil || !strings.Contains(buf.String(), `"trait_ratings":[{"trait":"extraversion","pole":"high","score":3`) ||
+		!strings.Contains(buf.String(), `{"trait":"neuroticism","pole":"low","score":1`) {
+		t.Errorf("judged record %s (%v)", buf.String(), err)
+	}
+	var tab strings.Builder
+	if err := WriteTable(&tab, sum); err != nil || !strings.Contains(tab.String(), "extraversion:high:1,neuroticism:low:1.5 scope=all mask=0.9 clamp=on policy=skip edits=aaaa") {
+		t.Errorf("table:\n%s", tab.String())
+	}
+	if _, err := DecodeAnswers(strings.NewReader(`{"answer":"a","items":[{"trait":"humour","pole":"high"}]}`), "bad.jsonl"); err == nil ||
+		!strings.Contains(err.Error(), "bad.jsonl:1: item 1") {
+		t.Errorf("bad item: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package judge
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -25,9 +26,20 @@ type Rating struct {
 // Judged is an answer with its ratings.
 type Judged struct {
 	Answer Answer
-	// Trait is nil when the answer names no trait.
-	Trait   *Rating
+	// Trait is nil when the answer names no trait; for a multi-trait plan
+	// it is the rating of the first item (Traits[0]).
+	Trait *Rating
+	// Traits rates every trait of the answer's plan, in plan order.
+	Traits  []TraitRating
 	Fluency Rating
+}
+
+// TraitRating is the trait rubric's rating of one trait pole.
+type TraitRating struct {
+	// Trait is lower case ("neuroticism"), Pole "high" or "low".
+	Trait string `json:"trait"`
+	Pole  string `json:"pole"`
+	Rating
 }
 
 // Options configure JudgeAnswers.
@@ -43,12 +55,13 @@ type Options struct {
 type job struct {
 	answer int
 	trait  bool
+	item   int // the plan item of a trait job
 	prompt string
 }
 
-// JudgeAnswers rates every answer on the trait rubric (when it names a
-// trait) and the fluency rubric, and summarises the ratings per condition
-// and trait pole. A request that still fails after its retries stops the
+// JudgeAnswers rates every answer on the trait rubric of each trait of its
+// plan (when it names one) and the fluency rubric, and summarises the
+// ratings per condition, trait pole and run (see Summarize). A request that still fails after its retries stops the
 // run with that error; replies received until then stay in the cache, so
 // a rerun resumes where it stopped.
 func (c *Client) JudgeAnswers(ctx context.Context, answers []Answer, o Options) ([]Judged, []Summary, error) {
@@ -59,6 +72,10 @@ func (c *Client) JudgeAnswers(ctx context.Context, answers []Answer, o Options) 
 	out := make([]Judged, len(answers))
 	for i, a := range answers {
 		out[i].Answer = a
+		asps, _ := a.Aspects() // checked by buildJobs
+		for _, asp := range asps {
+			out[i].Traits = append(out[i].Traits, TraitRating{Trait: strings.ToLower(string(asp.Trait)), Pole: asp.Pole.String()})
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -85,7 +102,7 @@ func (c *Client) JudgeAnswers(ctx context.Context, answers []Answer, o Options) 
 					cancel()
 				}
 				if err == nil {
-					store(&out[jb.answer], jb.trait, reply, cached)
+					store(&out[jb.answer], jb, reply, cached)
 				}
 				done++
 				if o.Progress != nil {
@@ -116,28 +133,31 @@ func (c *Client) JudgeAnswers(ctx context.Context, answers []Answer, o Options) 
 func buildJobs(answers []Answer) ([]job, error) {
 	var jobs []job
 	for i, a := range answers {
-		asp, ok, err := a.Aspect()
+		asps, err := a.Aspects()
 		if err != nil {
 			return nil, fmt.Errorf("judge: answer %d: %w", i+1, err)
 		}
-		if ok {
+		for n, asp := range asps {
 			p, err := TraitPrompt(asp.Trait, asp.Pole, a.Question, a.Answer)
 			if err != nil {
 				return nil, fmt.Errorf("judge: answer %d: %w", i+1, err)
 			}
-			jobs = append(jobs, job{answer: i, trait: true, prompt: p})
+			jobs = append(jobs, job{answer: i, trait: true, item: n, prompt: p})
 		}
 		jobs = append(jobs, job{answer: i, prompt: FluencyPrompt(a.Question, a.Answer)})
 	}
 	return jobs, nil
 }
 
-func store(j *Judged, trait bool, reply string, cached bool) {
+func store(j *Judged, jb job, reply string, cached bool) {
 	score, ok := ParseRating(reply)
 	r := Rating{Score: score, OK: ok, Reply: reply, Cached: cached}
-	if trait {
-		j.Trait = &r
-	} else {
+	if !jb.trait {
 		j.Fluency = r
+		return
+	}
+	j.Traits[jb.item].Rating = r
+	if jb.item == 0 {
+		j.Trait = &r
 	}
 }
