@@ -66,11 +66,14 @@ type IdentifyRequest struct {
 	// Shard and Shards select items Shard, Shard+Shards, ... of each aspect.
 	Shard, Shards int
 	// Out, when set, is the stats folder checkpointed every
-	// CheckpointEvery batches (default 4), at the end of every aspect, on
-	// cancellation and at the end. Resume continues the run found there.
-	Out             string
-	CheckpointEvery int
-	Resume          bool
+	// CheckpointEvery batches (default 4), after a batch that ends
+	// CheckpointInterval or more after the last checkpoint (when > 0), at
+	// the end of every aspect, on cancellation and at the end. Resume
+	// continues the run found there.
+	Out                string
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
+	Resume             bool
 	// ToolVersion is recorded in the folder's meta.
 	ToolVersion string
 }
@@ -106,6 +109,8 @@ func (q IdentifyRequest) normalize() (IdentifyRequest, error) {
 	switch {
 	case q.Batch < 0 || q.MaxNewTokens < 0 || q.Questions < 0 || q.CheckpointEvery < 0:
 		return q, fmt.Errorf("identify: negative batch, token or question count")
+	case q.CheckpointInterval < 0:
+		return q, fmt.Errorf("identify: negative checkpoint interval %v", q.CheckpointInterval)
 	case q.Shard < 0 || q.Shard >= q.Shards:
 		return q, fmt.Errorf("identify: shard %d/%d out of range", q.Shard, q.Shards)
 	case q.Lines[0] < 0 || q.Lines[1] < 0 || (q.Lines[1] != 0 && q.Lines[1] <= q.Lines[0]):
@@ -209,7 +214,11 @@ func Identify(ctx context.Context, r Runner, req IdentifyRequest, progress func(
 		p.Skipped += cursor[a]
 	}
 	start, batches := time.Now(), 0
-	save := func() error { return req.checkpoint(set, cursor, work) }
+	lastSave := start
+	save := func() error {
+		lastSave = time.Now()
+		return req.checkpoint(set, cursor, work)
+	}
 	for _, a := range req.Aspects {
 		items := work[a]
 		for cursor[a] < len(items) {
@@ -236,7 +245,8 @@ func Identify(ctx context.Context, r Runner, req IdentifyRequest, progress func(
 			if progress != nil {
 				progress(p)
 			}
-			if batches++; batches%req.CheckpointEvery == 0 || end == len(items) {
+			due := req.CheckpointInterval > 0 && time.Since(lastSave) >= req.CheckpointInterval
+			if batches++; batches%req.CheckpointEvery == 0 || end == len(items) || due {
 				if err := save(); err != nil {
 					return nil, err
 				}

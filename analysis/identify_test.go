@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -223,5 +224,46 @@ func TestIdentifySplitSetting(t *testing.T) {
 	req.Split = "train"
 	if _, err := Identify(context.Background(), newFake(), req, nil); err == nil || !strings.Contains(err.Error(), `unknown split "train"`) {
 		t.Errorf("unknown split: %v", err)
+	}
+}
+
+// TestIdentifyCheckpointInterval: with CheckpointInterval set, a batch
+// that ends that long after the last checkpoint saves one, whatever
+// CheckpointEvery says; a pole finished earlier keeps the file of the save
+// that finished it (SaveStats rewrites only changed poles).
+func TestIdentifyCheckpointInterval(t *testing.T) {
+	aspects := []Aspect{{Extraversion, High}, {Extraversion, Low}, {Openness, Low}}
+	run := func(interval time.Duration) (*StatsSet, int) {
+		t.Helper()
+		req := IdentifyRequest{Mode: IdentifyTeacher, Bench: probeBench(t), DataSource: "probes", Batch: 8, Seed: 7,
+			CheckpointEvery: 1000, CheckpointInterval: interval, Aspects: aspects, Out: filepath.Join(t.TempDir(), "stats")}
+		batches := 0
+		if _, err := Identify(context.Background(), newFake(), req, func(Progress) { batches++ }); err != nil {
+			t.Fatal(err)
+		}
+		s, err := LoadStats(req.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, batches
+	}
+	byBatches, batches := run(0)
+	if batches <= len(aspects) {
+		t.Fatalf("%d batches: too few to tell the checkpoints apart", batches)
+	}
+	if g := byBatches.Meta.Generation; g != len(aspects)+1 {
+		t.Errorf("without an interval: %d saves, want one per aspect and the final one (%d)", g, len(aspects)+1)
+	}
+	byTime, _ := run(time.Nanosecond)
+	if g := byTime.Meta.Generation; g != batches+1 {
+		t.Errorf("with a 1ns interval: %d saves, want one per batch (%d) and the final one", g, batches)
+	}
+	sameStats(t, "checkpointed by time", byTime, byBatches)
+	if f := byTime.Meta.Files["Extraversion"]; f == fmt.Sprintf("Extraversion.g%d.safetensors", byTime.Meta.Generation) {
+		t.Errorf("the first pole's file %s was rewritten by every later save", f)
+	}
+	if _, err := Identify(context.Background(), newFake(), IdentifyRequest{Mode: IdentifyTeacher, Bench: probeBench(t),
+		CheckpointInterval: -time.Second, Aspects: aspects}, nil); err == nil || !strings.Contains(err.Error(), "checkpoint interval") {
+		t.Errorf("negative interval: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -68,6 +69,11 @@ type Meta struct {
 	// interrupted still loads the previous, complete save.
 	Files      map[string]string `json:"files"`
 	Generation int               `json:"generation"`
+	// Fingerprints maps each aspect key to a fingerprint of the
+	// statistics in its file (token count, a hash of the active counts,
+	// whether a histogram is held); set by SaveStats, which keeps the file
+	// of a pole whose fingerprint has not changed instead of rewriting it.
+	Fingerprints map[string]string `json:"fingerprints,omitempty"`
 }
 
 // StatsSet is the content of a stats folder: per aspect the activation
@@ -84,9 +90,14 @@ var statsFileRE = regexp.MustCompile(`^([A-Za-z]+(?:_reversed)?)\.g([0-9]+)\.saf
 // "<Key>.g<generation>.safetensors", holding int64 tensors "<Key>.tokens"
 // [1], "<Key>.active" [layers, neurons] and, when collected,
 // "<Key>.hist" [layers, neurons, 301]; then meta.json, renamed into place
-// last, commits the save; files of older saves are then removed. Every
-// file is written to a temporary name and renamed, so a crash leaves the
-// previous save loadable.
+// last, commits the save; files no longer listed in it are then removed.
+// Every file is written to a temporary name and renamed, so a crash leaves
+// the previous save loadable. A pole whose statistics have not changed
+// since the save committed in dir (same fingerprint: token count, active
+// counts and histogram presence; identification fills poles one after the
+// other) keeps its file from that save, which the new meta.json lists
+// again, instead of being rewritten: a checkpoint of Llama-3-8B writes
+// about 1.1 GB per changed pole, not per pole.
 func SaveStats(dir string, s *StatsSet) error {
 	if s == nil || len(s.Poles) == 0 {
 		return fmt.Errorf("save stats %s: no statistics", dir)
@@ -116,9 +127,20 @@ func SaveStats(dir string, s *StatsSet) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save stats: %w", err)
 	}
-	m.Generation = max(m.Generation, previousGeneration(dir)) + 1
+	prev := previousMeta(dir)
+	m.Generation = max(m.Generation, prev.Generation) + 1
+	m.Fingerprints = map[string]string{}
 	for _, key := range m.Traits {
 		a, _ := ParseAspect(key)
+		fp := fingerprint(s.Poles[a])
+		m.Fingerprints[key] = fp
+		if old := prev.Files[key]; old != "" && prev.Fingerprints[key] == fp && prev.Layers == m.Layers && prev.Neurons == m.Neurons &&
+			statsFileRE.MatchString(old) && filepath.Base(old) == old {
+			if fi, err := os.Stat(filepath.Join(dir, old)); err == nil && fi.Mode().IsRegular() {
+				m.Files[key] = old // unchanged since the committed save: keep its file
+				continue
+			}
+		}
 		name := fmt.Sprintf("%s.g%d.safetensors", key, m.Generation)
 		if err := writePole(filepath.Join(dir, name), a, s.Poles[a], m.Generation); err != nil {
 			return fmt.Errorf("save stats: %w", err)
@@ -132,8 +154,22 @@ func SaveStats(dir string, s *StatsSet) error {
 	if err := WriteFileAtomic(filepath.Join(dir, MetaFile), append(data, '\n')); err != nil {
 		return fmt.Errorf("save stats: %w", err)
 	}
-	removeStale(dir, m.Generation)
+	removeStale(dir, m.Files)
 	return nil
+}
+
+// fingerprint identifies a pole's statistics: its shape, token count,
+// a hash of its active counts and whether it holds a histogram. Statistics
+// only grow (every counted position adds a token), so a pole with the same
+// fingerprint as at the last save has not changed since.
+func fingerprint(st *hook.Stats) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range st.Active {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	return fmt.Sprintf("%dx%d/tokens=%d/hist=%t/active=%x", st.Layers, st.Neurons, st.Tokens, st.Hist != nil, h.Sum(nil)[:16])
 }
 
 // checkPole verifies one aspect's statistics against the folder's shape.
@@ -150,25 +186,33 @@ func checkPole(a Aspect, st *hook.Stats, layers, neurons int) error {
 	return nil
 }
 
-// previousGeneration returns the generation of dir's meta.json (0 if none).
-func previousGeneration(dir string) int {
+// previousMeta returns the meta.json committed in dir (zero if none or
+// unreadable).
+func previousMeta(dir string) Meta {
 	data, err := os.ReadFile(filepath.Join(dir, MetaFile))
 	if err != nil {
-		return 0
+		return Meta{}
 	}
-	var m struct{ Generation int }
-	if json.Unmarshal(data, &m) != nil {
-		return 0
+	var m Meta
+	if json.Unmarshal(data, &m) != nil || m.Format != StatsFormat {
+		var g struct{ Generation int }
+		json.Unmarshal(data, &g)
+		return Meta{Generation: max(g.Generation, 0)}
 	}
-	return max(m.Generation, 0)
+	m.Generation = max(m.Generation, 0)
+	return m
 }
 
-// removeStale deletes per-aspect files of other generations, ignoring errors.
-func removeStale(dir string, gen int) {
+// removeStale deletes the per-aspect files that keep does not list,
+// ignoring errors.
+func removeStale(dir string, keep map[string]string) {
+	listed := map[string]bool{}
+	for _, name := range keep {
+		listed[name] = true
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		m := statsFileRE.FindStringSubmatch(e.Name())
-		if m != nil && m[2] != strconv.Itoa(gen) {
+		if statsFileRE.MatchString(e.Name()) && !listed[e.Name()] {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -232,9 +276,18 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 	}
 	defer f.Close()
 	base, key := path, a.Key()
-	if g := f.Metadata()["generation"]; g != strconv.Itoa(m.Generation) || f.Metadata()["aspect"] != key {
+	// The file's generation is the save that wrote it: the one its name
+	// gives, at most meta.json's (a later save may keep an unchanged
+	// pole's file).
+	want := m.Generation
+	if mm := statsFileRE.FindStringSubmatch(filepath.Base(path)); mm != nil {
+		if g, err := strconv.Atoi(mm[2]); err == nil && g <= m.Generation {
+			want = g
+		}
+	}
+	if g := f.Metadata()["generation"]; g != strconv.Itoa(want) || f.Metadata()["aspect"] != key {
 		return nil, fmt.Errorf("%s: generation %q of %q does not match meta.json (generation %d of %s): interrupted save?",
-			base, g, f.Metadata()["aspect"], m.Generation, key)
+			base, g, f.Metadata()["aspect"], want, key)
 	}
 	st := &hook.Stats{Layers: m.Layers, Neurons: m.Neurons}
 	// lookup finds a tensor of the aspect and checks its shape (nil, nil:

@@ -227,3 +227,101 @@ func TestMergeStats(t *testing.T) {
 		t.Error("empty merge: no error")
 	}
 }
+
+// TestSaveStatsKeepsUnchangedPoles: a save rewrites only the poles whose
+// statistics changed since the committed save; the others keep their file
+// (same name, same inode), which the new meta.json lists. An interrupted
+// save still leaves the previous save loadable, and a kept file that went
+// missing is written again.
+func TestSaveStatsKeepsUnchangedPoles(t *testing.T) {
+	dir := t.TempDir()
+	set := testSet(1)
+	if err := SaveStats(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	stat := func(name string) os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	first := map[string]os.FileInfo{}
+	for _, name := range []string{"Extraversion.g1.safetensors", "Extraversion_reversed.g1.safetensors", "Openness_reversed.g1.safetensors"} {
+		first[name] = stat(name)
+	}
+	// One more counted position of Extraversion high.
+	grow := func(st *hook.Stats) {
+		st.Tokens++
+		st.Active[0]++
+		if st.Hist != nil {
+			st.Hist[1]++
+			for i := 1; i < len(st.Active); i++ {
+				st.Hist[i*hook.Bins]++
+			}
+		} else {
+			st.Active[1]++
+		}
+	}
+	grow(set.Poles[Aspect{Extraversion, High}])
+	if err := SaveStats(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadStats(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Extraversion": "Extraversion.g2.safetensors", "Extraversion_reversed": "Extraversion_reversed.g1.safetensors",
+		"Openness_reversed": "Openness_reversed.g1.safetensors"}
+	if fmt.Sprint(got.Meta.Files) != fmt.Sprint(want) || got.Meta.Generation != 2 {
+		t.Fatalf("files %v (generation %d), want %v", got.Meta.Files, got.Meta.Generation, want)
+	}
+	for _, name := range []string{"Extraversion_reversed.g1.safetensors", "Openness_reversed.g1.safetensors"} {
+		if fi := stat(name); !os.SameFile(fi, first[name]) || !fi.ModTime().Equal(first[name].ModTime()) {
+			t.Errorf("%s was rewritten", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Extraversion.g1.safetensors")); err == nil {
+		t.Error("the replaced Extraversion.g1 file was kept")
+	}
+	for a, st := range set.Poles {
+		if g := got.Poles[a]; g == nil || g.Tokens != st.Tokens || !slices.Equal(g.Active, st.Active) || !slices.Equal(g.Hist, st.Hist) {
+			t.Errorf("%s differs after the second save", a.Key())
+		}
+	}
+	// An interrupted third save: Openness low's new file is written, not
+	// meta.json. The second save still loads, with its kept g1 file.
+	before := *set.Poles[Aspect{Openness, Low}]
+	before.Active = slices.Clone(before.Active)
+	grow(set.Poles[Aspect{Openness, Low}])
+	if err := writePole(filepath.Join(dir, "Openness_reversed.g3.safetensors"), Aspect{Openness, Low}, set.Poles[Aspect{Openness, Low}], 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadStats(dir); err != nil || !slices.Equal(got.Poles[Aspect{Openness, Low}].Active, before.Active) {
+		t.Fatalf("after an interrupted save: %v", err)
+	}
+	// The save done again, after a kept file went missing: that pole is
+	// written again, and only the listed files remain.
+	os.Remove(filepath.Join(dir, "Extraversion_reversed.g1.safetensors"))
+	if err := SaveStats(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = LoadStats(dir); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{"Extraversion": "Extraversion.g2.safetensors", "Extraversion_reversed": "Extraversion_reversed.g3.safetensors",
+		"Openness_reversed": "Openness_reversed.g3.safetensors"}
+	if fmt.Sprint(got.Meta.Files) != fmt.Sprint(want) {
+		t.Errorf("files %v, want %v", got.Meta.Files, want)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 4 {
+		t.Errorf("folder holds %d entries, want 3 pole files and meta.json", len(entries))
+	}
+	for a, st := range set.Poles {
+		if g := got.Poles[a]; g == nil || g.Tokens != st.Tokens || !slices.Equal(g.Active, st.Active) || !slices.Equal(g.Hist, st.Hist) {
+			t.Errorf("%s differs after the third save", a.Key())
+		}
+	}
+}

@@ -50,6 +50,7 @@ func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	shard := fs.String("shard", "0/1", "run items i, i+n, ... of each aspect (i/n)")
 	out := fs.String("out", "", "stats folder to write (required)")
 	every := fs.Int("checkpoint-every", 4, "batches between checkpoints")
+	interval := fs.Duration("checkpoint-interval", 10*time.Minute, "also checkpoint after a batch that ends this long after the last checkpoint (0: by batches only)")
 	resume := fs.Bool("resume", false, "continue the run checkpointed in --out")
 	asJSON := fs.Bool("json", false, "print a JSON summary")
 	if err := fs.Parse(args); err != nil {
@@ -61,7 +62,7 @@ func runIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errUsage
 	}
 	req := analysis.IdentifyRequest{Mode: *mode, MaxNewTokens: *maxNew, RepetitionPenalty: *rep, Questions: *questions,
-		Batch: *batch, Seed: *seed, Out: *out, CheckpointEvery: *every, Resume: *resume, ToolVersion: Version}
+		Batch: *batch, Seed: *seed, Out: *out, CheckpointEvery: *every, CheckpointInterval: *interval, Resume: *resume, ToolVersion: Version}
 	var err error
 	if req.Chat, err = analysis.ParseChatMode(*chatFlag); err != nil {
 		return err
