@@ -224,6 +224,15 @@ func TestCLIErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errb.String(), "Openness") {
 		t.Errorf("neurons of another model: exit %d, message %q", code, errb.String())
 	}
+	// Flags that cannot apply are said, not silently dropped: --chat with
+	// --prompt-ids warns and generates; --top-p 0 is still accepted when
+	// greedy (it changes nothing there).
+	errb.Reset()
+	out.Reset()
+	if code := Main([]string{"generate", "--model", shared(t, "models/tiny-random-llama"), "--prompt-ids", "1,2", "--max-tokens", "2",
+		"--chat", "--top-p", "0", "--json"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "--chat applies to --prompt") {
+		t.Errorf("--chat with --prompt-ids: exit %d, stderr %q", code, errb.String())
+	}
 	// A llama2.c checkpoint without a tokenizer beside it: a clear error
 	// (the checkpoint itself used to be read as tokenizer.bin).
 	errb.Reset()
@@ -244,7 +253,6 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--top-k", "-5"}, "top-k"},
 		{[]string{"--repetition-penalty", "NaN"}, "repetition penalty"},
 		{[]string{"--prompt-ids", "1,,2"}, "empty"},
-		{[]string{"--chat"}, "--chat"},
 	} {
 		errb.Reset()
 		args := append([]string{"generate", "--model", shared(t, "models/tiny-random-llama"), "--prompt-ids", "1,2"}, c.args...)

@@ -45,11 +45,13 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := sampling.Validate(); err != nil {
 		return err
 	}
-	if *topP == 0 {
-		return errors.New("--top-p 0 keeps no token: give a value in (0, 1] (1 = off)")
+	if *topP == 0 && *temp > 0 {
+		// transformers keeps the most likely token at top_p 0, vLLM
+		// refuses it; here 0 used to mean off: refused where it matters.
+		return errors.New("--top-p 0 is ambiguous when sampling: give a value in (0, 1] (1 = off)")
 	}
 	if *useChat && *promptIDs != "" {
-		return errors.New("--chat wraps --prompt text in the chat template: with --prompt-ids the ids are used verbatim")
+		fmt.Fprintln(stderr, "npti generate: warning: --chat applies to --prompt text; --prompt-ids are used verbatim")
 	}
 	steering := false
 	fs.Visit(func(f *flag.Flag) {

@@ -75,11 +75,16 @@ func runtimeFlags(fs *flag.FlagSet) *inference.Options {
 
 // loadModel opens a model by path or HF repo id, with its tokenizer and chat
 // template when present beside it.
-func loadModel(path string, opts inference.Options) (*loaded, error) {
+func loadModel(path string, opts inference.Options) (_ *loaded, err error) {
 	m, err := inference.Load(path, opts)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { // a bad file beside the weights: free them
+		if err != nil {
+			m.Close()
+		}
+	}()
 	budgetHeap(m.WeightBytes())
 	dir := m.Path
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {

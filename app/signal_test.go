@@ -4,6 +4,8 @@ package app
 
 import (
 	"bytes"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -44,6 +46,11 @@ func TestSIGTERMCheckpoints(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "stats")
 	args := []string{"identify", "--model", model, "--data", data, "--mode", "teacher", "--traits", "extraversion",
 		"--batch", "1", "--checkpoint-every", "1", "--out", out}
+	// The test holds SIGTERM too, so that a signal arriving after Main has
+	// returned fails this test instead of killing the test binary.
+	held := make(chan os.Signal, 1)
+	signal.Notify(held, syscall.SIGTERM)
+	defer signal.Stop(held)
 	stderr := &firstWrite{started: make(chan struct{})}
 	done := make(chan int)
 	go func() {

@@ -143,6 +143,7 @@ func (m *Model) step(ctx context.Context, bt *batch, in stepIn) (out stepOut, er
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			out.release() // a panic after the call: the logits' buffer is not handed on
 			err = fmt.Errorf("inference: forward pass failed: %v\n%s", r, debug.Stack())
 		}
 	}()
