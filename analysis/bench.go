@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ const maxLine = 1 << 20
 
 // LoadBenchDir loads the "test" split of a PersonalityBench folder on disk.
 func LoadBenchDir(dir string) (*Bench, error) {
-	return LoadBench(os.DirFS(dir), ".")
+	return LoadBenchDirSplit(dir, SplitTest)
 }
 
 // LoadBench loads the "test" split of a PersonalityBench folder inside fsys
@@ -61,7 +62,15 @@ func LoadBenchDirSplit(dir, split string) (*Bench, error) {
 	if err := CheckSplit(split); err != nil {
 		return nil, fmt.Errorf("personality bench %s: %w", dir, err)
 	}
-	return LoadBenchSplit(os.DirFS(dir), ".", split)
+	return loadBenchSplit(os.DirFS(dir), ".", split, absDir(dir))
+}
+
+// absDir returns dir as an absolute path where it can (for errors).
+func absDir(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
 }
 
 // LoadBenchSplit loads dir/description.json and the questions of a split
@@ -69,12 +78,29 @@ func LoadBenchDirSplit(dir, split string) (*Bench, error) {
 // case-insensitively. Traits without a file are absent from Questions; a
 // split with no question file at all is an error.
 func LoadBenchSplit(fsys fs.FS, dir, split string) (*Bench, error) {
+	return loadBenchSplit(fsys, dir, split, "")
+}
+
+// loadBenchSplit is LoadBenchSplit; root, when set, is the folder on disk
+// that fsys serves, so that errors name every file by its full path
+// ("/data/pb/test/Extraversion.json:2: ...").
+func loadBenchSplit(fsys fs.FS, dir, split, root string) (*Bench, error) {
+	show := func(name string) string {
+		if root == "" {
+			return name
+		}
+		return filepath.Join(root, filepath.FromSlash(name))
+	}
+	where := "personality bench"
+	if root != "" {
+		where += " " + root
+	}
 	name := path.Join(dir, DescriptionsFile)
 	f, err := fsys.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("personality bench: %w", err)
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	desc, err := ParseDescriptions(name, f)
+	desc, err := ParseDescriptions(show(name), f)
 	f.Close()
 	if err != nil {
 		return nil, err
@@ -83,7 +109,7 @@ func LoadBenchSplit(fsys fs.FS, dir, split string) (*Bench, error) {
 	qdir := path.Join(dir, split)
 	entries, err := fs.ReadDir(fsys, qdir)
 	if err != nil {
-		return nil, fmt.Errorf("personality bench questions: %w", err)
+		return nil, fmt.Errorf("%s questions: %w", where, err)
 	}
 	for _, e := range entries {
 		base, ok := strings.CutSuffix(e.Name(), ".json")
@@ -95,14 +121,14 @@ func LoadBenchSplit(fsys fs.FS, dir, split string) (*Bench, error) {
 			continue // not a trait file
 		}
 		if _, dup := b.Questions[t]; dup {
-			return nil, fmt.Errorf("%s: two question files for %s", qdir, t)
+			return nil, fmt.Errorf("%s: two question files for %s", show(qdir), t)
 		}
 		qname := path.Join(qdir, e.Name())
 		qf, err := fsys.Open(qname)
 		if err != nil {
-			return nil, fmt.Errorf("personality bench: %w", err)
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		qs, err := ParseQuestions(qname, qf)
+		qs, err := ParseQuestions(show(qname), qf)
 		qf.Close()
 		if err != nil {
 			return nil, err
@@ -110,7 +136,7 @@ func LoadBenchSplit(fsys fs.FS, dir, split string) (*Bench, error) {
 		b.Questions[t] = qs
 	}
 	if len(b.Questions) == 0 {
-		return nil, fmt.Errorf("%s: no <Trait>.json question file", qdir)
+		return nil, fmt.Errorf("%s: no <Trait>.json question file", show(qdir))
 	}
 	return b, nil
 }

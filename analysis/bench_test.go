@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -104,4 +106,37 @@ func FuzzLoadDescriptions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadBenchDirErrorsNamePath: errors of a bench folder on disk name
+// each file by its full path (folder included) and keep the line number,
+// also when the folder was given relative to the working directory.
+func TestLoadBenchDirErrorsNamePath(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "pb")
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("description.json", descLine("")+"\n"+descLine("Neuroticism_reversed")+"\n")
+	write("test/Extraversion.json", `{"question": "q?"}`+"\n")
+	t.Chdir(parent)
+	want := filepath.Join(dir, "description.json") + `:2: missing key "Neuroticism_reversed"`
+	if _, err := LoadBenchDir("pb"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want it to contain %q", err, want)
+	}
+	write("description.json", descLine("")+"\n")
+	write("test/Extraversion.json", `{"question": "q?"}`+"\n"+`{"q": 1}`+"\n")
+	want = filepath.Join(dir, "test", "Extraversion.json") + `:2: missing or empty "question"`
+	if _, err := LoadBenchDirSplit(dir, SplitTest); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want it to contain %q", err, want)
+	}
+	if _, err := LoadBenchDirSplit("pb", SplitSearch); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("missing search split: error = %v, want it to name %s", err, dir)
+	}
 }
