@@ -62,7 +62,9 @@ func newIdentifyView(u *UI) *identifyView {
 		if s != "" {
 			v.data.SetSelected(dataFolder)
 		}
-		if u.induce != nil {
+		// Typing a path: the questions follow once it names a data folder
+		// (not a load and a scorer training per keystroke on a prefix).
+		if _, err := os.Stat(filepath.Join(s, "description.json")); u.induce != nil && (s == "" || err == nil) {
 			u.induce.fillQuestions()
 		}
 	}

@@ -182,6 +182,12 @@ func (v *induceView) fillQuestions() {
 func (u *UI) scoringData() string {
 	if st := u.st; st.stats != nil {
 		if dir, ok := strings.CutPrefix(st.stats.Meta.DataSource, "personalitybench:"); ok && dir != "" {
+			// Statistics of NPTI's search split ("<dir> split search"):
+			// the descriptions are the folder's, and induction is
+			// evaluated on its test questions.
+			for _, sp := range []string{analysis.SplitSearch, analysis.SplitTest} {
+				dir = strings.TrimSuffix(dir, " split "+sp)
+			}
 			return dir
 		}
 	}

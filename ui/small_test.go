@@ -62,6 +62,21 @@ func TestInduceQuestionsFromBench(t *testing.T) {
 	}
 }
 
+// Statistics identified on the search split name their folder with the
+// split ("personalitybench:DIR split search"): scoring still trains on
+// DIR's descriptions and offers its test questions.
+func TestScoringDataOfSearchSplit(t *testing.T) {
+	u := newTestUI(t, &tinyEngine{})
+	dir := sharedDir(t, "data", "personalitybench")
+	u.st.stats = &analysis.StatsSet{Meta: analysis.Meta{DataSource: "personalitybench:" + dir + " split search"}}
+	if got := u.scoringData(); got != dir {
+		t.Fatalf("scoring data %q, want %q", got, dir)
+	}
+	if _, b, err := u.scorers(); err != nil || len(b.Questions) == 0 {
+		t.Fatalf("scorers of the search split's folder: %v", err)
+	}
+}
+
 // failEngine fails every generation.
 type failEngine struct{ *tinyEngine }
 
