@@ -32,4 +32,12 @@ func TestWriteAtomic(t *testing.T) {
 	if data, _ := os.ReadFile(path); string(data) != "new\n" || len(entries) != 1 {
 		t.Errorf("after a failed write: file %q, %d entries in the folder", data, len(entries))
 	}
+	// A file the user made private stays private when replaced.
+	os.Chmod(path, 0o600)
+	if err := WriteFileAtomic(path, []byte("again\n")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("replaced private file: mode %v, err %v; want 0600", st.Mode().Perm(), err)
+	}
 }

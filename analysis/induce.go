@@ -155,6 +155,20 @@ func AnswerKey(a Answer) string {
 		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan, h.Sum(nil), labels)
 }
 
+// legacyKey is AnswerKey of an induced answer as written before plans
+// recorded the hash of their edits: the same plan settings, no hash. A
+// resume takes such an answer as done (it cannot tell its edits), rather
+// than adding a second induced answer beside it.
+func legacyKey(a Answer) string {
+	if a.Plan == nil {
+		return AnswerKey(a)
+	}
+	p := *a.Plan
+	p.EditsHash = ""
+	a.Plan = &p
+	return AnswerKey(a)
+}
+
 // normalize fills the defaults and checks the request.
 func (q InduceRequest) normalize() (InduceRequest, error) {
 	if len(q.Questions) == 0 {
@@ -236,7 +250,7 @@ func (q InduceRequest) answer(ctx context.Context, r Runner, o *hook.Override, r
 		if c == CondInduced {
 			key.Gamma, key.Plan = first.Gamma, rec
 		}
-		if q.Done[AnswerKey(key)] {
+		if q.Done[AnswerKey(key)] || (c == CondInduced && q.Done[legacyKey(key)]) {
 			continue
 		}
 		if c == CondUnsteered || c == CondInduced {

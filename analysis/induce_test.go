@@ -367,6 +367,29 @@ func TestInduceResumeKeysSettings(t *testing.T) {
 	if got := count(run(moved)); got[CondInduced] != 3 || len(got) != 1 {
 		t.Errorf("other neuron sets of the same size: new answers %v; want the 3 induced", got)
 	}
+	// Answers written before plans recorded their edits' hash: a resume
+	// takes their induced answers as done instead of adding second ones.
+	legacy := map[string]bool{}
+	err := Induce(context.Background(), newFake(), moved, func(a Answer) error {
+		if a.Plan != nil {
+			p := *a.Plan
+			p.EditsHash = ""
+			a.Plan = &p
+		}
+		legacy[AnswerKey(a)] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved.Done = legacy
+	var again []string
+	if err := Induce(context.Background(), newFake(), moved, func(a Answer) error { again = append(again, a.Condition); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 0 {
+		t.Errorf("resuming answers without an edits hash made new ones: %v", count(again))
+	}
 }
 
 // TestMultiTraitScoreAndRunSettings: every answer of a two-trait plan is

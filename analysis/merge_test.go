@@ -54,6 +54,11 @@ func TestMergeRefusesDoubleCounting(t *testing.T) {
 		{"other aspects", run(teacher, func(q *IdentifyRequest) { q.Aspects = []Aspect{{Openness, High}} }), run(teacher, nil), ""},
 		{"question prefix", run(npti, nil), run(npti, func(q *IdentifyRequest) { q.Questions = 3 }), "are the same shard 0/1"},
 		{"other seeds", run(npti, nil), run(npti, func(q *IdentifyRequest) { q.Seed = 9 }), ""},
+		// Teacher forcing counts the descriptions, whatever the seed or
+		// the question split.
+		{"teacher, other seed", run(teacher, nil), run(teacher, func(q *IdentifyRequest) { q.Seed = 9 }), "are the same shard 0/1"},
+		{"teacher, other split", run(teacher, nil), run(teacher, func(q *IdentifyRequest) { q.Split, q.DataSource = SplitSearch, "probes split search" }),
+			"are the same shard 0/1"},
 	} {
 		_, err := MergeStats(tt.a, tt.b)
 		switch {
