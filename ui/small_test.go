@@ -118,3 +118,18 @@ func TestOrderSelectFits(t *testing.T) {
 		t.Errorf("order select %v wide, %q needs %v", w, orderSorted, need)
 	}
 }
+
+// The sweep's summary line names the sweet spot, or says that no γ kept
+// the answers within the fluency budget (the plot's dotted line).
+func TestSweepSummarySweetSpot(t *testing.T) {
+	res := &analysis.SweepResult{Pole: "high", MaxFluencyCost: 1, Unsteered: analysis.SweepPoint{Score: 0.75, NLL: 0.74},
+		Points:     []analysis.SweepPoint{{Variant: "npti", Gamma: 0.8, Score: 0.9, NLL: 1.5}, {Variant: "npti", Gamma: 1, Score: 1, NLL: 1.99}},
+		SweetSpots: []analysis.SweetSpot{{Variant: "npti", Found: true, Gamma: 0.8}}}
+	if got := sweepSummary(res); !strings.Contains(got, "→ 1.00 at γ 1") || !strings.Contains(got, "sweet spot γ 0.8") {
+		t.Errorf("summary %q", got)
+	}
+	res.SweetSpots[0].Found = false
+	if got := sweepSummary(res); !strings.Contains(got, "no γ keeps npti within the fluency budget (NLL +1)") {
+		t.Errorf("summary without a sweet spot %q", got)
+	}
+}

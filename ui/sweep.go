@@ -156,6 +156,8 @@ func sweepSummary(res *analysis.SweepResult) string {
 	for _, s := range res.SweetSpots {
 		if s.Found {
 			line += fmt.Sprintf("; sweet spot γ %.2g", s.Gamma)
+		} else {
+			line += fmt.Sprintf("; no γ keeps %s within the fluency budget (NLL +%.2g)", s.Variant, res.MaxFluencyCost)
 		}
 	}
 	return line + "."
