@@ -42,6 +42,11 @@ func TestSweepCancel(t *testing.T) {
 	u := newTestUI(t, &tinyEngine{})
 	u.start.load(sharedDir(t, "models", "persona-tiny"))
 	waitStatus(t, u, "Model loaded")
+	// With the model's neuron sets the sweep runs until cancelled
+	// (without them it could fail, with another status, before the
+	// cancel lands).
+	u.explore.openSets(sharedDir(t, "models", "persona-tiny", "reference-neurons"))
+	waitStatus(t, u, "Opened")
 	rv := u.report
 	rv.gammas.SetText("0.5, 1, 1.5, 2")
 	rv.tokens.SetText("200")
