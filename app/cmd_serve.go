@@ -39,6 +39,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *model == "" {
 		return errors.New("need --model")
 	}
+	// Settings every request would fail on, refused before the model loads.
+	switch {
+	case *maxTokens < 1:
+		return fmt.Errorf("--max-tokens %d must be at least 1", *maxTokens)
+	case *contextLen < 0:
+		return fmt.Errorf("--context %d must be positive (0 = the model's max positions)", *contextLen)
+	case *maxBody < 1:
+		return fmt.Errorf("--max-body %d must be at least 1 byte", *maxBody)
+	case !(*rep > 0 && *rep <= 10):
+		return fmt.Errorf("--repetition-penalty %v must lie in (0, 10] (1 = off)", *rep)
+	case !(*gamma >= 0 && *gamma <= maxGamma):
+		return fmt.Errorf("--gamma %v must lie in [0, %g]", *gamma, float64(maxGamma))
+	}
 	plan, err := servePlanFromFlags(*neurons, *induce, *gamma, *maskFrac, *scope, *policy, *seed)
 	if err != nil {
 		return err
@@ -63,6 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "warning: %s is reachable beyond this machine and has no authentication\n", *addr)
 	}
 	fmt.Fprintf(stdout, "serving %s on http://%s/v1 (Ctrl-C stops)\n", *name, ln.Addr())
+	s.down = ctx
 	return serveHTTP(ctx, ln, s.handler())
 }
 
@@ -89,7 +103,12 @@ func servePlanFromFlags(dir, induce string, gamma, frac float64, scopeName, poli
 			return p, errors.New("--induce needs --neurons")
 		}
 		if p.items, err = analysis.ParseInductions(induce, gamma); err != nil {
-			return p, err
+			return p, fmt.Errorf("--induce: %w", err)
+		}
+		for _, it := range p.items {
+			if !(it.Gamma >= 0 && it.Gamma <= maxGamma) {
+				return p, fmt.Errorf("--induce: γ %v of %s must lie in [0, %g]", it.Gamma, it.Trait, float64(maxGamma))
+			}
 		}
 	}
 	return p, nil

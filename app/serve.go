@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,9 @@ type server struct {
 	start int64
 	// generated counts tokens produced (tests watch cancellation with it).
 	generated atomic.Int64
+	// down is the context the server runs under (nil in tests that serve
+	// without serveHTTP's).
+	down context.Context
 }
 
 // newServer checks the model and builds the server-wide plan.
@@ -70,7 +74,7 @@ func newServer(l *loaded, cfg serveConfig) (*server, error) {
 	}
 	base, err := cfg.plan.build(nil, cfg.plan.seed, l.model.Layers(), l.model.Neurons())
 	if err != nil {
-		return nil, fmt.Errorf("server plan: %w", err)
+		return nil, fmt.Errorf("--induce: %s", strings.TrimPrefix(err.Error(), "npti: "))
 	}
 	s.base = base
 	return s, nil
@@ -80,9 +84,10 @@ func newServer(l *loaded, cfg serveConfig) (*server, error) {
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/models", s.onModels)
+	mux.HandleFunc("/v1/models/{id...}", s.onModels)
 	mux.HandleFunc("/v1/chat/completions", s.onChat)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &apiError{http.StatusNotFound, "invalid_request_error", "unknown path " + r.URL.Path})
+		writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", msg: "unknown path " + r.URL.Path})
 	})
 	return mux
 }
@@ -90,7 +95,7 @@ func (s *server) handler() http.Handler {
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully:
 // request contexts derive from ctx, so running generations stop too.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -110,22 +115,34 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 
 func (s *server) onModels(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		writeError(w, &apiError{http.StatusMethodNotAllowed, "invalid_request_error", "use GET for /v1/models"})
+		w.Header().Set("Allow", http.MethodGet)
+		writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", msg: "use GET for /v1/models"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{
-		map[string]any{"id": s.cfg.name, "object": "model", "created": s.start, "owned_by": "npti"}}})
+	model := map[string]any{"id": s.cfg.name, "object": "model", "created": s.start, "owned_by": "npti"}
+	if id := r.PathValue("id"); id != "" { // GET /v1/models/{id}
+		if id != s.cfg.name {
+			writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", param: "model", code: "model_not_found",
+				msg: fmt.Sprintf("model %q is not served here (this server serves %q)", id, s.cfg.name)})
+			return
+		}
+		writeJSON(w, http.StatusOK, model)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{model}})
 }
 
 // genJob is one prepared generation.
 type genJob struct {
 	prompt []int
+	stop   []string // stop strings: the text ends before the first
 	opts   inference.GenerateOptions
 }
 
 func (s *server) onChat(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, &apiError{http.StatusMethodNotAllowed, "invalid_request_error", "use POST for /v1/chat/completions"})
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", msg: "use POST for /v1/chat/completions"})
 		return
 	}
 	// A time limit on reading the body only: a server-wide ReadTimeout
@@ -146,7 +163,7 @@ func (s *server) onChat(w http.ResponseWriter, r *http.Request) {
 	if n := s.wait.Add(1); int(n) > s.cfg.maxQueue {
 		s.wait.Add(-1)
 		w.Header().Set("Retry-After", "1")
-		writeError(w, &apiError{http.StatusServiceUnavailable, "server_error", "server busy: too many queued requests"})
+		writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "server_error", msg: "server busy: too many queued requests"})
 		return
 	}
 	select {
@@ -155,6 +172,9 @@ func (s *server) onChat(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-s.gen }()
 	case <-r.Context().Done():
 		s.wait.Add(-1)
+		if s.shuttingDown() {
+			writeError(w, errShutdown)
+		}
 		return
 	}
 	if req.Stream {
@@ -167,11 +187,15 @@ func (s *server) onChat(w http.ResponseWriter, r *http.Request) {
 // prepare renders the prompt and fills the generation options.
 func (s *server) prepare(req *chatRequest) (*genJob, error) {
 	if req.Model != "" && req.Model != s.cfg.name {
-		return nil, &apiError{http.StatusNotFound, "invalid_request_error", fmt.Sprintf("model %q is not served here (this server serves %q)", req.Model, s.cfg.name)}
+		return nil, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", param: "model", code: "model_not_found",
+			msg: fmt.Sprintf("model %q is not served here (this server serves %q)", req.Model, s.cfg.name)}
 	}
 	prompt, err := s.promptIDs(req)
 	if err != nil {
 		return nil, err
+	}
+	if len(prompt) == 0 {
+		return nil, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: "messages", msg: "the prompt is empty: give the message some content"}
 	}
 	room := s.cfg.context - len(prompt)
 	if room < 1 {
@@ -200,11 +224,17 @@ func (s *server) prepare(req *chatRequest) (*genJob, error) {
 	}
 	o := s.base
 	if req.NPTI != nil {
-		if o, err = s.cfg.plan.build(req.NPTI, sm.Seed, s.l.model.Layers(), s.l.model.Neurons()); err != nil {
+		// The add mask's draws: the request's seed, else the server's
+		// (--seed), as for the server's own plan: reproducible.
+		planSeed := s.cfg.plan.seed
+		if req.Seed != nil {
+			planSeed = uint64(*req.Seed)
+		}
+		if o, err = s.cfg.plan.build(req.NPTI, planSeed, s.l.model.Layers(), s.l.model.Neurons()); err != nil {
 			return nil, err
 		}
 	}
-	return &genJob{prompt: prompt, opts: inference.GenerateOptions{MaxTokens: maxTok, Context: s.cfg.context, Sampling: sm,
+	return &genJob{prompt: prompt, stop: req.Stop, opts: inference.GenerateOptions{MaxTokens: maxTok, Context: s.cfg.context, Sampling: sm,
 		StopIDs: s.stops, IgnoreEOS: req.IgnoreEOS, Override: o}}, nil
 }
 
@@ -255,11 +285,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// body is the OpenAI error object: message, type, param and code (null
+// when not set).
+func (e *apiError) body() map[string]any {
+	b := map[string]any{"message": e.msg, "type": e.typ, "param": nil, "code": nil}
+	if e.param != "" {
+		b["param"] = e.param
+	}
+	if e.code != "" {
+		b["code"] = e.code
+	}
+	return b
+}
+
+// errShutdown answers the requests a stopping server drops.
+var errShutdown = &apiError{status: http.StatusServiceUnavailable, typ: "server_error", msg: "the server is shutting down"}
+
+// shuttingDown reports whether the server's context has ended (Ctrl-C or
+// SIGTERM): request contexts end with it, and a request that ends then
+// was not left by its client.
+func (s *server) shuttingDown() bool {
+	return s.down != nil && s.down.Err() != nil
+}
+
 // writeError writes an OpenAI-style error object.
 func writeError(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		ae = &apiError{http.StatusInternalServerError, "server_error", err.Error()}
+		ae = &apiError{status: http.StatusInternalServerError, typ: "server_error", msg: err.Error()}
 	}
-	writeJSON(w, ae.status, map[string]any{"error": map[string]any{"message": ae.msg, "type": ae.typ}})
+	writeJSON(w, ae.status, map[string]any{"error": ae.body()})
 }

@@ -31,7 +31,39 @@ type chatRequest struct {
 	StreamOptions       *streamOptions `json:"stream_options"`
 	RepetitionPenalty   *float64       `json:"repetition_penalty"`
 	IgnoreEOS           bool           `json:"ignore_eos"`
+	Stop                stopStrings    `json:"stop"`
 	NPTI                *nptiOptions   `json:"npti"`
+	// Fields the server cannot honour: refused when they ask for
+	// something (a 400 naming the field), not silently dropped.
+	Logprobs         *bool           `json:"logprobs"`
+	TopLogprobs      *int            `json:"top_logprobs"`
+	Tools            json.RawMessage `json:"tools"`
+	ToolChoice       json.RawMessage `json:"tool_choice"`
+	ResponseFormat   json.RawMessage `json:"response_format"`
+	PresencePenalty  *float64        `json:"presence_penalty"`
+	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	LogitBias        json.RawMessage `json:"logit_bias"`
+}
+
+// stopStrings is "stop": a string or a list of up to 4 strings.
+type stopStrings []string
+
+func (s *stopStrings) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = nil
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*s = stopStrings{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return errors.New("stop must be a string or an array of strings")
+	}
+	*s = list
+	return nil
 }
 
 type streamOptions struct {
@@ -41,12 +73,25 @@ type streamOptions struct {
 // nptiOptions is the per-request induction: Induce lists "trait:pole[:γ]"
 // items (or "none" to switch the server's plan off; empty keeps the
 // server's items); the other fields default to the server's flags.
+// Unknown keys are refused: a misspelt setting must not pass unnoticed.
 type nptiOptions struct {
 	Induce       string   `json:"induce"`
 	Gamma        *float64 `json:"gamma"`
 	MaskFraction *float64 `json:"mask_fraction"`
 	Scope        string   `json:"scope"`
 	Policy       string   `json:"policy"`
+}
+
+func (o *nptiOptions) UnmarshalJSON(b []byte) error {
+	type plain nptiOptions
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("npti: %w", err)
+	}
+	*o = nptiOptions(p)
+	return nil
 }
 
 // chatMessage is one turn; content is a string or an array of text parts.
@@ -82,17 +127,21 @@ func (c *textContent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// apiError is an error reply: HTTP status, OpenAI error type, message.
+// apiError is an error reply: HTTP status, OpenAI error type, message,
+// and the request field at fault ("" = none) or, for a few errors, the
+// OpenAI error code.
 type apiError struct {
 	status int
 	typ    string
 	msg    string
+	param  string
+	code   string
 }
 
 func (e *apiError) Error() string { return e.msg }
 
 func badRequest(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: fmt.Sprintf(format, args...)}
 }
 
 // decodeChatRequest reads and checks one request body (at most limit
@@ -102,12 +151,12 @@ func decodeChatRequest(r io.Reader, limit int64) (chatRequest, error) {
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return chatRequest{}, &apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", fmt.Sprintf("request body larger than %d bytes", limit)}
+			return chatRequest{}, &apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", msg: fmt.Sprintf("request body larger than %d bytes", limit)}
 		}
 		return chatRequest{}, badRequest("reading request body: %v", err)
 	}
 	if int64(len(data)) > limit {
-		return chatRequest{}, &apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", fmt.Sprintf("request body larger than %d bytes", limit)}
+		return chatRequest{}, &apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", msg: fmt.Sprintf("request body larger than %d bytes", limit)}
 	}
 	var req chatRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -147,16 +196,50 @@ func (q *chatRequest) validate() error {
 		return badRequest("n must be 1: the server returns one choice")
 	case q.RepetitionPenalty != nil && !(*q.RepetitionPenalty > 0 && *q.RepetitionPenalty <= 10):
 		return badRequest("repetition_penalty must lie in (0, 10]")
+	case len(q.Stop) > 4:
+		return badRequest("stop holds %d strings: at most 4", len(q.Stop))
+	case q.StreamOptions != nil && !q.Stream:
+		return badRequest("stream_options is only allowed when stream is true")
+	}
+	for _, st := range q.Stop {
+		if st == "" {
+			return badRequest("stop strings must not be empty")
+		}
+	}
+	for _, u := range []struct {
+		name string
+		set  bool
+	}{
+		{"logprobs", q.Logprobs != nil && *q.Logprobs},
+		{"top_logprobs", q.TopLogprobs != nil && *q.TopLogprobs > 0},
+		{"tools", len(q.Tools) > 0 && string(q.Tools) != "null" && string(q.Tools) != "[]"},
+		{"tool_choice", len(q.ToolChoice) > 0 && string(q.ToolChoice) != "null" && string(q.ToolChoice) != `"none"`},
+		{"response_format", len(q.ResponseFormat) > 0 && string(q.ResponseFormat) != "null" && !isTextFormat(q.ResponseFormat)},
+		{"presence_penalty", q.PresencePenalty != nil && *q.PresencePenalty != 0},
+		{"frequency_penalty", q.FrequencyPenalty != nil && *q.FrequencyPenalty != 0},
+		{"logit_bias", len(q.LogitBias) > 0 && string(q.LogitBias) != "null" && string(q.LogitBias) != "{}"},
+	} {
+		if u.set {
+			return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: fmt.Sprintf("%s is not supported by this server", u.name), param: u.name}
+		}
 	}
 	if o := q.NPTI; o != nil {
-		if o.Gamma != nil && !(*o.Gamma >= 0 && *o.Gamma <= 100) {
-			return badRequest("npti.gamma must lie in [0, 100]")
+		if o.Gamma != nil && !(*o.Gamma >= 0 && *o.Gamma <= maxGamma) {
+			return badRequest("npti.gamma must lie in [0, %g]", float64(maxGamma))
 		}
 		if o.MaskFraction != nil && !(*o.MaskFraction >= 0 && *o.MaskFraction <= 1) {
 			return badRequest("npti.mask_fraction must lie in [0, 1]")
 		}
 	}
 	return nil
+}
+
+// isTextFormat reports whether a response_format asks for plain text.
+func isTextFormat(raw json.RawMessage) bool {
+	var f struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(raw, &f) == nil && f.Type == "text"
 }
 
 // maxTokens is the requested generation length (0 = not given).
@@ -178,6 +261,10 @@ func (q *chatRequest) messages() []chat.Message {
 	}
 	return out
 }
+
+// maxGamma bounds γ (far beyond any useful intensity; a huge γ overflows
+// the added activations).
+const maxGamma = 100
 
 // servePlan is the server's induction setup: its neuron sets and the
 // defaults that per-request plans start from.
@@ -206,6 +293,11 @@ func (p *servePlan) build(o *nptiOptions, seed uint64, layers, neurons int) (*ho
 		var err error
 		if items, err = analysis.ParseInductions(o.Induce, g); err != nil {
 			return nil, badRequest("npti.induce: %v", err)
+		}
+		for _, it := range items {
+			if !(it.Gamma >= 0 && it.Gamma <= maxGamma) {
+				return nil, badRequest("npti.induce: γ %v of %s must lie in [0, %g]", it.Gamma, it.Trait, float64(maxGamma))
+			}
 		}
 	} else if o != nil && o.Gamma != nil {
 		items = append([]analysis.Induction(nil), items...)

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // tokenUsage counts the tokens of one completion.
@@ -16,37 +20,116 @@ type tokenUsage struct {
 
 func newUsage(prompt, gen int) tokenUsage { return tokenUsage{prompt, gen, prompt + gen} }
 
-// run generates for job under the request's context.
-func (s *server) run(r *http.Request, job *genJob, onToken func(id int)) ([]int, error) {
-	job.opts.OnToken = func(_, id int) {
-		s.generated.Add(1)
-		if onToken != nil {
-			onToken(id)
+// run generates for job under the request's context; onText (optional)
+// gets each token's text as it is decoded. Generation ends early at a stop
+// string: the text is cut before it and stopped reports true.
+func (s *server) run(r *http.Request, job *genJob, onText func(string)) (gen []int, text string, stopped bool, err error) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	dec := s.l.tok.NewStream()
+	isStop := map[int]bool{}
+	for _, id := range s.stops {
+		isStop[id] = !job.opts.IgnoreEOS
+	}
+	keep := 0 // text held back: it may be the start of a stop string
+	for _, st := range job.stop {
+		keep = max(keep, len(st)-1)
+	}
+	var all, sent strings.Builder // the text so far, and what went out
+	var n int
+	emit := func(upTo int) {
+		if t := all.String()[sent.Len():upTo]; t != "" {
+			sent.WriteString(t)
+			if onText != nil {
+				onText(t)
+			}
 		}
 	}
-	out, err := s.l.model.Generate(r.Context(), [][]int{job.prompt}, job.opts)
-	if err != nil {
-		return nil, err
+	job.opts.OnToken = func(_, id int) {
+		s.generated.Add(1)
+		n++
+		if stopped || isStop[id] {
+			return
+		}
+		all.WriteString(dec.Add(id))
+		if i := firstStop(all.String(), job.stop, sent.Len()); i >= 0 {
+			emit(i)
+			stopped = true
+			cancel()
+			return
+		}
+		emit(safeCut(all.String(), max(sent.Len(), all.Len()-keep)))
 	}
-	return out[0], nil
+	out, err := s.l.model.Generate(ctx, [][]int{job.prompt}, job.opts)
+	if stopped {
+		return out0(out, n), sent.String(), true, nil
+	}
+	if err != nil {
+		return nil, "", false, err
+	}
+	all.WriteString(dec.Flush())
+	if i := firstStop(all.String(), job.stop, sent.Len()); i >= 0 {
+		emit(i)
+		return out[0], sent.String(), true, nil
+	}
+	emit(all.Len())
+	return out[0], sent.String(), false, nil
+}
+
+// out0 is the row a generation stopped early returned (it may return
+// none): n tokens were generated.
+func out0(out [][]int, n int) []int {
+	if len(out) > 0 && len(out[0]) > 0 {
+		return out[0]
+	}
+	return make([]int, n)
+}
+
+// firstStop is where the first stop string starts in text, searching
+// from just before from (stop strings never lie in text already sent, as
+// the text that could start one is held back), or -1.
+func firstStop(text string, stops []string, from int) int {
+	best := -1
+	for _, st := range stops {
+		lo := max(0, from-len(st)+1)
+		if i := strings.Index(text[lo:], st); i >= 0 && (best < 0 || lo+i < best) {
+			best = lo + i
+		}
+	}
+	return best
+}
+
+// safeCut moves i back to the start of a UTF-8 character.
+func safeCut(text string, i int) int {
+	for i > 0 && i < len(text) && !utf8.RuneStart(text[i]) {
+		i--
+	}
+	return i
+}
+
+// finish is the finish_reason of a generation.
+func (s *server) finish(gen []int, job *genJob, stopped bool) string {
+	if stopped {
+		return "stop"
+	}
+	return s.finishReason(gen, job.opts.IgnoreEOS)
 }
 
 // complete answers a non-streaming request.
 func (s *server) complete(w http.ResponseWriter, r *http.Request, job *genJob) {
-	gen, err := s.run(r, job, nil)
+	gen, text, stopped, err := s.run(r, job, nil)
 	if err != nil {
-		if r.Context().Err() == nil {
+		switch {
+		case s.shuttingDown():
+			writeError(w, errShutdown)
+		case r.Context().Err() == nil:
 			writeError(w, fmt.Errorf("generation: %w", err))
 		}
-		return // the client is gone
-	}
-	text := s.l.tok.Decode(gen)
-	if !job.opts.IgnoreEOS {
-		text = s.l.tok.Decode(stripStop(gen, s.stops))
+		return // else the client is gone
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": s.completionID(), "object": "chat.completion", "created": time.Now().Unix(), "model": s.cfg.name,
-		"choices": []any{map[string]any{"index": 0, "finish_reason": s.finishReason(gen, job.opts.IgnoreEOS),
+		"choices": []any{map[string]any{"index": 0, "finish_reason": s.finish(gen, job, stopped),
 			"message": map[string]string{"role": "assistant", "content": text}}},
 		"usage": newUsage(len(job.prompt), len(gen)),
 	})
@@ -55,72 +138,69 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request, job *genJob) {
 // sseWriter writes chat.completion.chunk events.
 type sseWriter struct {
 	w       http.ResponseWriter
-	flusher http.Flusher
+	rc      *http.ResponseController
 	id      string
 	model   string
 	created int64
+	usage   bool // stream_options.include_usage: "usage": null on each chunk
 }
 
+// chunkWriteTimeout bounds each event's write: a client that stops
+// reading without closing the connection would hold the model otherwise.
+const chunkWriteTimeout = 30 * time.Second
+
 // chunk writes one event with choices[0] = {delta, finish_reason}.
-func (e *sseWriter) chunk(delta map[string]string, finish any, extra map[string]any) {
+func (e *sseWriter) chunk(delta map[string]string, finish any) {
 	ev := map[string]any{"id": e.id, "object": "chat.completion.chunk", "created": e.created, "model": e.model,
 		"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
-	for k, v := range extra {
-		ev[k] = v
+	if e.usage {
+		ev["usage"] = nil
 	}
 	e.event(ev)
 }
 
 func (e *sseWriter) event(v any) {
 	b, _ := json.Marshal(v)
-	fmt.Fprintf(e.w, "data: %s\n\n", b)
-	if e.flusher != nil {
-		e.flusher.Flush()
-	}
+	e.write(fmt.Sprintf("data: %s\n\n", b))
+}
+
+func (e *sseWriter) write(s string) {
+	e.rc.SetWriteDeadline(time.Now().Add(chunkWriteTimeout))
+	io.WriteString(e.w, s)
+	e.rc.Flush()
 }
 
 // stream answers a streaming request with server-sent events: a first
 // chunk with the role, one chunk per piece of decoded text, a final chunk
-// with finish_reason (and usage when asked), then "data: [DONE]".
+// with finish_reason, with include_usage a chunk with no choices and the
+// usage, then "data: [DONE]".
 func (s *server) stream(w http.ResponseWriter, r *http.Request, req *chatRequest, job *genJob) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
-	fl, _ := w.(http.Flusher)
-	e := &sseWriter{w: w, flusher: fl, id: s.completionID(), model: s.cfg.name, created: time.Now().Unix()}
-	e.chunk(map[string]string{"role": "assistant", "content": ""}, nil, nil)
-	dec := s.l.tok.NewStream()
-	isStop := map[int]bool{}
-	for _, id := range s.stops {
-		isStop[id] = !job.opts.IgnoreEOS
-	}
-	gen, err := s.run(r, job, func(id int) {
-		if isStop[id] {
-			return
-		}
-		if d := dec.Add(id); d != "" {
-			e.chunk(map[string]string{"content": d}, nil, nil)
-		}
+	e := &sseWriter{w: w, rc: http.NewResponseController(w), id: s.completionID(), model: s.cfg.name, created: time.Now().Unix(),
+		usage: req.StreamOptions != nil && req.StreamOptions.IncludeUsage}
+	e.chunk(map[string]string{"role": "assistant", "content": ""}, nil)
+	gen, _, stopped, err := s.run(r, job, func(t string) {
+		e.chunk(map[string]string{"content": t}, nil)
 	})
 	if err != nil {
-		if r.Context().Err() == nil {
-			e.event(map[string]any{"error": map[string]any{"message": "generation: " + err.Error(), "type": "server_error"}})
-			fmt.Fprint(w, "data: [DONE]\n\n")
+		msg := "generation: " + err.Error()
+		if s.shuttingDown() {
+			msg = errShutdown.msg
+		} else if r.Context().Err() != nil {
+			return // the client is gone
 		}
+		e.event(map[string]any{"error": map[string]any{"message": msg, "type": "server_error", "param": nil, "code": nil}})
+		e.write("data: [DONE]\n\n")
 		return
 	}
-	if d := dec.Flush(); d != "" {
-		e.chunk(map[string]string{"content": d}, nil, nil)
+	e.chunk(map[string]string{}, s.finish(gen, job, stopped))
+	if e.usage {
+		e.event(map[string]any{"id": e.id, "object": "chat.completion.chunk", "created": e.created, "model": e.model,
+			"choices": []any{}, "usage": newUsage(len(job.prompt), len(gen))})
 	}
-	var extra map[string]any
-	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-		extra = map[string]any{"usage": newUsage(len(job.prompt), len(gen))}
-	}
-	e.chunk(map[string]string{}, s.finishReason(gen, job.opts.IgnoreEOS), extra)
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	if fl != nil {
-		fl.Flush()
-	}
+	e.write("data: [DONE]\n\n")
 }

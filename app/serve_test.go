@@ -2,8 +2,10 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -55,6 +57,7 @@ func startServerModel(t *testing.T, l *loaded, cfg serveConfig) (string, *server
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	s.down = ctx
 	done := make(chan error, 1)
 	go func() { done <- serveHTTP(ctx, ln, s.handler()) }()
 	t.Cleanup(func() {
@@ -167,11 +170,24 @@ func TestServeStreamMatchesCompletionAndReference(t *testing.T) {
 		t.Errorf("content type %q", ct)
 	}
 	events, done := sse(t, resp)
-	if !done || len(events) < 3 {
+	if !done || len(events) < 4 {
 		t.Fatalf("%d events, done %v", len(events), done)
 	}
+	// With include_usage, as OpenAI: "usage": null on every chunk, then
+	// a last chunk with no choices and the usage.
+	usage := events[len(events)-1]
+	if ch, _ := usage["choices"].([]any); ch == nil || len(ch) != 0 {
+		t.Errorf("usage chunk %v: want empty choices", usage)
+	}
+	if u, _ := usage["usage"].(map[string]any); u["completion_tokens"] != 24.0 {
+		t.Errorf("usage chunk %v", usage)
+	}
+	events = events[:len(events)-1]
 	var got strings.Builder
 	for i, ev := range events {
+		if u, ok := ev["usage"]; !ok || u != nil {
+			t.Errorf("event %d: usage %v, want null", i, u)
+		}
 		ch := ev["choices"].([]any)[0].(map[string]any)
 		delta := ch["delta"].(map[string]any)
 		if i == 0 && delta["role"] != "assistant" {
@@ -184,11 +200,122 @@ func TestServeStreamMatchesCompletionAndReference(t *testing.T) {
 		got.WriteString(s)
 	}
 	last := events[len(events)-1]
-	if last["choices"].([]any)[0].(map[string]any)["finish_reason"] != "length" || last["usage"] == nil {
+	if last["choices"].([]any)[0].(map[string]any)["finish_reason"] != "length" {
 		t.Errorf("last event %v", last)
 	}
 	if got.String() != text {
 		t.Errorf("streamed %q\nwant     %q", got.String(), text)
+	}
+}
+
+// Stop strings end the text before them, with finish_reason "stop", in
+// both modes; the streamed text equals the completion's.
+func TestServeStopStrings(t *testing.T) {
+	url, _ := startServer(t, serveConfig{})
+	const body = `{"messages":[{"role":"user","content":"<s>You are"}],"max_tokens":24,"temperature":0%s}`
+	_, full := post(t, url, strings.Replace(body, "%s", "", 1))
+	whole := content(t, full) // " a highly conscientious person who values efficiency and organization."
+	for _, stop := range []string{`" person"`, `["zzz", "cien"]`, `"."`} {
+		code, m := post(t, url, strings.Replace(body, "%s", `,"stop":`+stop, 1))
+		if code != http.StatusOK {
+			t.Fatalf("stop %s: status %d %v", stop, code, m)
+		}
+		var first string
+		var list []string
+		if json.Unmarshal([]byte(stop), &first) == nil {
+			list = []string{first}
+		} else {
+			json.Unmarshal([]byte(stop), &list)
+		}
+		cut := len(whole)
+		for _, st := range list {
+			if i := strings.Index(whole, st); i >= 0 && i < cut {
+				cut = i
+			}
+		}
+		text := content(t, m)
+		fin := m["choices"].([]any)[0].(map[string]any)["finish_reason"]
+		if text != whole[:cut] || fin != "stop" {
+			t.Errorf("stop %s: %q (%v), want %q (stop)", stop, text, fin, whole[:cut])
+		}
+		if u, _ := m["usage"].(map[string]any); u["completion_tokens"].(float64) >= 24 {
+			t.Errorf("stop %s: generation went on to %v tokens", stop, u["completion_tokens"])
+		}
+		resp, err := http.Post(url+"/v1/chat/completions", "application/json",
+			strings.NewReader(strings.Replace(body, "%s", `,"stream":true,"stop":`+stop, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, done := sse(t, resp)
+		resp.Body.Close()
+		var streamed strings.Builder
+		var last any
+		for _, ev := range events {
+			ch := ev["choices"].([]any)[0].(map[string]any)
+			s, _ := ch["delta"].(map[string]any)["content"].(string)
+			streamed.WriteString(s)
+			last = ch["finish_reason"]
+		}
+		if !done || streamed.String() != text || last != "stop" {
+			t.Errorf("stop %s streamed %q (%v, done %v), want %q", stop, streamed.String(), last, done, text)
+		}
+	}
+	for _, bad := range []struct{ field, want string }{
+		{`,"stop":123`, "stop must be"}, {`,"stop":["a","b","c","d","e"]`, "at most 4"}, {`,"stop":[""]`, "must not be empty"},
+		{`,"logprobs":true`, "logprobs is not supported"}, {`,"tools":[{"type":"function"}]`, "tools is not supported"},
+		{`,"frequency_penalty":0.5`, "frequency_penalty is not supported"},
+		{`,"response_format":{"type":"json_object"}`, "response_format is not supported"},
+		{`,"npti":{"gamma_typo":1}`, "gamma_typo"}, {`,"npti":{"induce":"openness:high:1e300"}`, "must lie in [0, 100]"},
+		{`,"stream_options":{"include_usage":true}`, "only allowed when stream is true"},
+	} {
+		code, m := post(t, url, strings.Replace(body, "%s", bad.field, 1))
+		e, _ := m["error"].(map[string]any)
+		if msg, _ := e["message"].(string); code != http.StatusBadRequest || !strings.Contains(msg, bad.want) {
+			t.Errorf("%s: status %d %v, want 400 saying %q", bad.field, code, m, bad.want)
+		}
+	}
+	// Fields that ask for nothing are accepted, as OpenAI clients send
+	// them by default.
+	code, m := post(t, url, strings.Replace(body, "%s", `,"presence_penalty":0,"frequency_penalty":0,"logprobs":false,"stop":null,"response_format":{"type":"text"}`, 1))
+	if code != http.StatusOK {
+		t.Errorf("default fields: status %d %v", code, m)
+	}
+	// An empty message: a 400 naming messages (it used to be a 500).
+	code, m = post(t, url, `{"messages":[{"role":"user","content":""}],"max_tokens":3}`)
+	if e, _ := m["error"].(map[string]any); code != http.StatusBadRequest || e["param"] != "messages" {
+		t.Errorf("empty message: status %d %v", code, m)
+	}
+}
+
+// GET /v1/models/{id}, an unknown model's error code, and 405's Allow.
+func TestServeModelRetrieve(t *testing.T) {
+	url, _ := startServer(t, serveConfig{name: "persona-tiny"})
+	resp, err := http.Get(url + "/v1/models/persona-tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || m["id"] != "persona-tiny" || m["object"] != "model" {
+		t.Errorf("retrieve: %d %v", resp.StatusCode, m)
+	}
+	resp, err = http.Get(url + "/v1/models/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if e, _ := m["error"].(map[string]any); resp.StatusCode != http.StatusNotFound || e["code"] != "model_not_found" {
+		t.Errorf("unknown model: %d %v", resp.StatusCode, m)
+	}
+	resp, err = http.Get(url + "/v1/chat/completions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodPost {
+		t.Errorf("GET chat: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }
 
@@ -330,8 +457,24 @@ func TestServeShutdownStopsGeneration(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	s.down = ctx
 	done := make(chan error, 1)
 	go func() { done <- serveHTTP(ctx, ln, s.handler()) }()
+	// A request waiting in the queue behind the stream is answered 503
+	// with an error object when the server stops (it used to get an empty
+	// 200).
+	queued := make(chan *http.Response, 1)
+	go func() {
+		for s.generated.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		r, err := http.Post("http://"+ln.Addr().String()+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"messages":[{"role":"user","content":"<s>You"}],"max_tokens":10}`))
+		if err != nil {
+			t.Error(err)
+		}
+		queued <- r
+	}()
 	body := `{"messages":[{"role":"user","content":"<s>You"}],"max_tokens":4000,"ignore_eos":true,"stream":true}`
 	resp, err := http.Post("http://"+ln.Addr().String()+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -344,7 +487,15 @@ func TestServeShutdownStopsGeneration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for s.wait.Load() == 0 { // the second request is queued
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
+	// The stream ends with an error event and [DONE], not silently.
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), "shutting down") || !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Errorf("stream after shutdown ends with %q", tail(string(rest), 200))
+	}
 	select {
 	case err := <-done:
 		if err != nil {
@@ -356,7 +507,17 @@ func TestServeShutdownStopsGeneration(t *testing.T) {
 	if n := s.generated.Load(); n >= 4000 {
 		t.Errorf("generation ran to the end (%d tokens)", n)
 	}
+	if r := <-queued; r != nil {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		r.Body.Close()
+		if e, _ := m["error"].(map[string]any); r.StatusCode != http.StatusServiceUnavailable || e == nil {
+			t.Errorf("queued request at shutdown: %d %v", r.StatusCode, m)
+		}
+	}
 }
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
 
 // TestServeChatTemplate renders multi-turn messages through a chat
 // template (a tiny one given to persona-tiny here).
@@ -376,5 +537,30 @@ func TestServeChatTemplate(t *testing.T) {
 	}
 	if want := direct(t, s.l, "<s>Your friends say You are", 20, nil); content(t, m) != want {
 		t.Errorf("templated %q\nwant      %q", content(t, m), want)
+	}
+}
+
+// serve refuses settings every request would fail on before it loads the
+// model (a negative repetition penalty used to start a server whose every
+// request failed).
+func TestServeFlagsChecked(t *testing.T) {
+	model := neuronsShared(t, "models", "persona-tiny")
+	neurons := neuronsShared(t, "models", "persona-tiny", "reference-neurons")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--repetition-penalty", "-1"}, "--repetition-penalty"},
+		{[]string{"--max-tokens", "-5"}, "--max-tokens"},
+		{[]string{"--max-body", "-1"}, "--max-body"},
+		{[]string{"--context", "-3"}, "--context"},
+		{[]string{"--gamma", "1e300"}, "--gamma"},
+		{[]string{"--neurons", neurons, "--induce", "openness:high:-2"}, "--induce"},
+	} {
+		var out, errb bytes.Buffer
+		args := append([]string{"serve", "--model", model, "--addr", "127.0.0.1:0"}, c.args...)
+		if code := Main(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), c.want) || strings.Contains(errb.String(), "npti: plan") {
+			t.Errorf("serve %v: exit %d, %q", c.args, code, errb.String())
+		}
 	}
 }
