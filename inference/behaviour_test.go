@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,21 +47,9 @@ func TestOverrideRows(t *testing.T) {
 	steered, _ := m.Generate(ctx, [][]int{p}, GenerateOptions{MaxTokens: 12, IgnoreEOS: true, Override: o})
 	equalIDs(t, "baseline row", both[0], plain[0])
 	equalIDs(t, "steered row", both[1], steered[0])
-	if equal(plain[0], steered[0]) {
+	if slices.Equal(plain[0], steered[0]) {
 		t.Fatal("the override changed nothing")
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // An empty override is bit-identical to no override.
@@ -212,10 +201,10 @@ func TestDrawAdd(t *testing.T) {
 	if math.Abs(float64(kept)-want) > 5*sd {
 		t.Errorf("kept %d of %d added neurons, want %.0f ± %.0f", kept, nonzero, want, 5*sd)
 	}
-	if equalF32(first, second) {
+	if slices.Equal(first, second) {
 		t.Error("two steps drew the same mask")
 	}
-	if !equalF32(drawAdd(o, rng()), first) {
+	if !slices.Equal(drawAdd(o, rng()), first) {
 		t.Error("the same seed drew another mask")
 	}
 	if got := drawAdd(o, nil); &got[0] != &o.Add[0] {
@@ -241,19 +230,7 @@ func TestMaskedInduction(t *testing.T) {
 	}
 	a, b, full := gen(0.5, 7), gen(0.5, 7), gen(1, 7)
 	equalIDs(t, "same seed", b, a)
-	if equal(a, full) {
+	if slices.Equal(a, full) {
 		t.Errorf("fraction 0.5 generated the full induction's ids %v", a)
 	}
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
