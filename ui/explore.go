@@ -72,8 +72,9 @@ func newExploreView(u *UI) *exploreView {
 	v.layers.onError = v.renderError
 	v.pick = newPickView(u, v)
 
-	zoomOut := widget.NewButton("Zoom out", v.zoomOut)
-	reset := widget.NewButton("Reset view", v.resetZoom)
+	// Icons and a short label: the toolbar fits a 1280-pixel window.
+	zoomOut := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), v.zoomOut)
+	reset := widget.NewButtonWithIcon("Reset", theme.ZoomFitIcon(), v.resetZoom)
 	left := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { v.pan(-0.5) })
 	right := widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { v.pan(0.5) })
 	bar := container.NewHBox(widget.NewLabel("Trait"), v.trait, v.pole, widget.NewSeparator(),
