@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Environment variables read by NewClient for settings not given.
@@ -235,10 +236,17 @@ func (c *Client) decode(resp *http.Response, data []byte) (string, time.Duration
 		}
 		msg = c.redact(msg) // before cutting, so no part of the key survives
 		if len(msg) > 300 {
-			msg = msg[:300] + "…"
+			cut := 300
+			for cut > 0 && !utf8.RuneStart(msg[cut]) { // whole characters only
+				cut--
+			}
+			msg = msg[:cut] + "…"
 		}
 		err := fmt.Errorf("judge: %s: HTTP %d: %s", c.Endpoint(), resp.StatusCode, msg)
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		// Retried as the OpenAI SDKs do: timeouts, conflicts, rate limits
+		// and server errors.
+		switch code := resp.StatusCode; {
+		case code == http.StatusRequestTimeout, code == http.StatusConflict, code == http.StatusTooManyRequests, code >= 500:
 			secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 			return "", time.Duration(max(secs, 0)) * time.Second, &retryable{err}
 		}

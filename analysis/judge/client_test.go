@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 const secretKey = "sk-test-5ecret-d0-not-leak"
@@ -150,6 +152,29 @@ func TestRetriesOn503And429(t *testing.T) {
 	_, _, err = c.Complete(context.Background(), FluencyPrompt("q", "a"))
 	if err == nil || !strings.Contains(err.Error(), "HTTP 429") || !strings.Contains(err.Error(), "after 2 attempts") {
 		t.Errorf("error %v", err)
+	}
+	// 408 and 409 are retried too, as the OpenAI SDKs do.
+	f.calls.Store(0)
+	f.fail = func(n int32, w http.ResponseWriter) bool {
+		if n > 2 {
+			return false
+		}
+		w.WriteHeader(map[int32]int{1: http.StatusRequestTimeout, 2: http.StatusConflict}[n])
+		return true
+	}
+	c.Retries = 2
+	if _, _, err = c.Complete(context.Background(), FluencyPrompt("q", "b")); err != nil || f.calls.Load() != 3 {
+		t.Errorf("408, 409: err %v after %d calls", err, f.calls.Load())
+	}
+	// A long error message is cut between characters, not inside one.
+	f.calls.Store(0)
+	f.fail = func(n int32, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "x"+strings.Repeat("é", 400)) // byte 300 falls inside an é
+		return true
+	}
+	if _, _, err = c.Complete(context.Background(), "y"); err == nil || !utf8.ValidString(err.Error()) {
+		t.Errorf("long error: %v (valid UTF-8: %v)", err, err != nil && utf8.ValidString(err.Error()))
 	}
 	// A 400 is not retried.
 	f.calls.Store(0)

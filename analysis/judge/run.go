@@ -103,10 +103,10 @@ func (c *Client) JudgeAnswers(ctx context.Context, answers []Answer, o Options) 
 				}
 				if err == nil {
 					store(&out[jb.answer], jb, reply, cached)
-				}
-				done++
-				if o.Progress != nil {
-					o.Progress(done, len(jobs))
+					done++ // progress counts answered prompts only
+					if o.Progress != nil {
+						o.Progress(done, len(jobs))
+					}
 				}
 				mu.Unlock()
 			}
