@@ -121,6 +121,9 @@ func OpenAnswers(path string, resume bool) (*AnswerWriter, map[string]bool, erro
 		}
 		for _, a := range as {
 			done[AnswerKey(a)] = true
+			if a.Items == nil { // written before answers listed their plan items
+				done[oldItems+AnswerKey(a)] = true
+			}
 		}
 		if len(keep) < len(data) {
 			if err := os.Truncate(path, int64(len(keep))); err != nil {
@@ -133,6 +136,17 @@ func OpenAnswers(path string, resume bool) (*AnswerWriter, map[string]bool, erro
 		return nil, nil, fmt.Errorf("answers: %w", err)
 	}
 	return &AnswerWriter{f: f, path: path}, done, nil
+}
+
+// AnswersDone counts the answers a Done set from OpenAnswers holds.
+func AnswersDone(done map[string]bool) int {
+	n := 0
+	for k := range done {
+		if !strings.HasPrefix(k, oldItems) {
+			n++
+		}
+	}
+	return n
 }
 
 // Write appends one answer as a line.

@@ -155,6 +155,12 @@ func AnswerKey(a Answer) string {
 		a.Seed, a.MaxNewTokens, a.RepetitionPenalty, a.ModelHash, plan, h.Sum(nil), labels)
 }
 
+// oldItems prefixes, in a resume's Done set, the keys of answers written
+// before answers listed their plan items (no "items"): those of a
+// multi-trait plan are found under them, and single-item answers of the
+// same file (which have no item labels either) are not taken for them.
+const oldItems = "no-items\x00"
+
 // legacyKey is AnswerKey of an induced answer as written before plans
 // recorded the hash of their edits: the same plan settings, no hash. A
 // resume takes such an answer as done (it cannot tell its edits), rather
@@ -252,6 +258,13 @@ func (q InduceRequest) answer(ctx context.Context, r Runner, o *hook.Override, r
 		}
 		if q.Done[AnswerKey(key)] || (c == CondInduced && q.Done[legacyKey(key)]) {
 			continue
+		}
+		if len(key.Items) > 1 { // answers written before answers listed their plan items
+			old := key
+			old.Items = nil
+			if q.Done[oldItems+AnswerKey(old)] || (c == CondInduced && q.Done[oldItems+legacyKey(old)]) {
+				continue
+			}
 		}
 		if c == CondUnsteered || c == CondInduced {
 			steer = append(steer, c)

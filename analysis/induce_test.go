@@ -138,7 +138,8 @@ func TestAnswersFileResume(t *testing.T) {
 	w.Close()
 	b := a
 	b.Gamma = 1
-	if len(done) != 1 || !done[AnswerKey(a)] || done[AnswerKey(b)] {
+	// The answer, and (it lists no plan items) its key for old files.
+	if AnswersDone(done) != 1 || len(done) != 2 || !done[AnswerKey(a)] || !done[oldItems+AnswerKey(a)] || done[AnswerKey(b)] {
 		t.Errorf("done = %v", done)
 	}
 	back, err := ReadAnswers(path)
@@ -503,5 +504,49 @@ func TestMultiTraitScoreAndRunSettings(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Errorf("run settings do not tell the runs apart: %v", seen)
+	}
+}
+
+// An answers file written before answers listed their plan items (no
+// "items", no edits hash) resumes a multi-trait plan without a second
+// copy of any answer.
+func TestInduceResumeOldMultiTraitFile(t *testing.T) {
+	sets := fakeSets()
+	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
+	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
+	req := fakeInduce(t)
+	req.Sets = sets
+	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, Induction{Trait: Neuroticism, Pole: Low, Gamma: 1})
+	path := filepath.Join(t.TempDir(), "old.jsonl")
+	w, _, err := OpenAnswers(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = Induce(context.Background(), newFake(), req, func(a Answer) error {
+		a.Items = nil // as an earlier version wrote them
+		if a.Plan != nil {
+			p := *a.Plan
+			p.EditsHash = ""
+			a.Plan = &p
+		}
+		n++
+		return w.Write(a)
+	})
+	w.Close()
+	if err != nil || n == 0 {
+		t.Fatalf("first run: %d answers, %v", n, err)
+	}
+	_, done, err := OpenAnswers(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Done = done
+	var again []string
+	if err := Induce(context.Background(), newFake(), req, func(a Answer) error { again = append(again, a.Condition); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 0 {
+		t.Errorf("resuming the old file made %d new answers: %v", len(again), again)
 	}
 }

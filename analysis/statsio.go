@@ -22,8 +22,14 @@ const (
 	CountTeacherForced = "teacher-forced" // a given text, all positions
 )
 
-// StatsFormat is the version of the stats folder layout.
-const StatsFormat = 1
+// StatsFormat is the version of the stats folder layout SaveStats writes:
+// 2 since a save keeps the files of unchanged poles (their generation is
+// the save that wrote them, not the folder's), which readers of format 1
+// would take for an interrupted save. Format 1 folders still load.
+const StatsFormat = 2
+
+// readsFormat reports whether LoadStats reads folders of format f.
+func readsFormat(f int) bool { return f == 1 || f == StatsFormat }
 
 // MetaFile is the name of the description file of a stats folder.
 const MetaFile = "meta.json"
@@ -194,7 +200,7 @@ func previousMeta(dir string) Meta {
 		return Meta{}
 	}
 	var m Meta
-	if json.Unmarshal(data, &m) != nil || m.Format != StatsFormat {
+	if json.Unmarshal(data, &m) != nil || !readsFormat(m.Format) {
 		var g struct{ Generation int }
 		json.Unmarshal(data, &g)
 		return Meta{Generation: max(g.Generation, 0)}
@@ -243,8 +249,8 @@ func LoadStats(dir string) (*StatsSet, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("load stats: %s: %w", name, err)
 	}
-	if m.Format != StatsFormat {
-		return nil, fmt.Errorf("load stats: %s: format %d, this version reads %d", name, m.Format, StatsFormat)
+	if !readsFormat(m.Format) {
+		return nil, fmt.Errorf("load stats: %s: format %d, this version reads 1 to %d", name, m.Format, StatsFormat)
 	}
 	if m.Layers <= 0 || m.Neurons <= 0 || m.Layers > maxIndex/m.Neurons {
 		return nil, fmt.Errorf("load stats: %s: invalid shape %dx%d", name, m.Layers, m.Neurons)

@@ -122,7 +122,7 @@ func TestStatsInterruptedSave(t *testing.T) {
 
 func TestLoadStatsErrors(t *testing.T) {
 	for _, tt := range []struct{ meta, want string }{
-		{`{"format": 2}`, "format 2"},
+		{`{"format": 3}`, "format 3"},
 		{`{"format": 1, "layers": 0, "neurons": 5}`, "invalid shape"},
 		{`{"format": 1, "layers": 3, "neurons": 5, "files": {"Openness": "../x"}}`, "bad file entry"},
 		{`{"format": 1, "layers": 3, "neurons": 5, "files": {"Open": "Open.g1.safetensors"}}`, "bad file entry"},
@@ -323,5 +323,28 @@ func TestSaveStatsKeepsUnchangedPoles(t *testing.T) {
 		if g := got.Poles[a]; g == nil || g.Tokens != st.Tokens || !slices.Equal(g.Active, st.Active) || !slices.Equal(g.Hist, st.Hist) {
 			t.Errorf("%s differs after the third save", a.Key())
 		}
+	}
+}
+
+// Folders of format 1 (written before saves kept unchanged poles' files)
+// still load; format 2 is what saves write now.
+func TestLoadStatsFormat1(t *testing.T) {
+	dir := t.TempDir()
+	a := Aspect{Openness, High}
+	set := &StatsSet{Meta: Meta{Model: "m", Mode: CountTeacherForced, Layers: 2, Neurons: 3},
+		Poles: map[Aspect]*hook.Stats{a: hook.NewStats(2, 3, true)}}
+	set.Poles[a].Tokens, set.Poles[a].Active[4] = 5, 2
+	if err := SaveStats(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, MetaFile)
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `"format": 2`) {
+		t.Fatalf("meta.json %s: want format 2", data)
+	}
+	os.WriteFile(path, []byte(strings.Replace(string(data), `"format": 2`, `"format": 1`, 1)), 0o644)
+	got, err := LoadStats(dir)
+	if err != nil || got.Poles[a].Active[4] != 2 || got.Poles[a].Tokens != 5 {
+		t.Fatalf("format 1 folder: %v", err)
 	}
 }

@@ -175,6 +175,6 @@ func runInduce(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %d answers to %s (%d already there)\n", n, *out, len(done))
+	_, err = fmt.Fprintf(stdout, "wrote %d answers to %s (%d already there)\n", n, *out, analysis.AnswersDone(done))
 	return err
 }

@@ -41,12 +41,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Settings every request would fail on, refused before the model loads.
 	switch {
-	case *maxTokens < 1:
-		return fmt.Errorf("--max-tokens %d must be at least 1", *maxTokens)
+	case *maxTokens < 0:
+		return fmt.Errorf("--max-tokens %d must be positive (0 = 1024)", *maxTokens)
 	case *contextLen < 0:
 		return fmt.Errorf("--context %d must be positive (0 = the model's max positions)", *contextLen)
-	case *maxBody < 1:
-		return fmt.Errorf("--max-body %d must be at least 1 byte", *maxBody)
+	case *maxBody < 0:
+		return fmt.Errorf("--max-body %d must be positive (0 = 1 MiB)", *maxBody)
 	case !(*rep > 0 && *rep <= 10):
 		return fmt.Errorf("--repetition-penalty %v must lie in (0, 10] (1 = off)", *rep)
 	case !(*gamma >= 0 && *gamma <= maxGamma):

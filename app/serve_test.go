@@ -487,8 +487,10 @@ func TestServeShutdownStopsGeneration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for s.wait.Load() == 0 { // the second request is queued
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); s.wait.Load() == 0; time.Sleep(time.Millisecond) { // the second request is queued
+		if time.Now().After(deadline) {
+			t.Fatal("the second request never queued")
+		}
 	}
 	cancel()
 	// The stream ends with an error event and [DONE], not silently.
@@ -557,10 +559,15 @@ func TestServeFlagsChecked(t *testing.T) {
 		{[]string{"--gamma", "1e300"}, "--gamma"},
 		{[]string{"--neurons", neurons, "--induce", "openness:high:-2"}, "--induce"},
 	} {
+		// A check that regressed would start the server: it gets 10 s,
+		// then the test fails instead of hanging.
 		var out, errb bytes.Buffer
 		args := append([]string{"serve", "--model", model, "--addr", "127.0.0.1:0"}, c.args...)
-		if code := Main(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), c.want) || strings.Contains(errb.String(), "npti: plan") {
-			t.Errorf("serve %v: exit %d, %q", c.args, code, errb.String())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := runServe(ctx, args[1:], &out, &errb)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "npti: plan") {
+			t.Errorf("serve %v: error %v", c.args, err)
 		}
 	}
 }

@@ -75,7 +75,7 @@ func Summarize(js []Judged) []Summary {
 		}
 		for _, r := range rs {
 			key := Summary{Condition: a.Condition, Aspect: r.asp, Variant: a.Variant, Gamma: r.gamma, RunSettings: settings}
-			if a.Condition == analysis.CondUnsteered {
+			if a.Condition != analysis.CondInduced { // γ is the induction's: baselines have none (as score's summary)
 				key.Gamma = 0
 			}
 			g, ok := groups[key]
