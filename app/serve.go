@@ -85,7 +85,8 @@ func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/models", s.onModels)
 	mux.HandleFunc("/v1/models/{id...}", s.onModels)
-	mux.HandleFunc("/v1/chat/completions", s.onChat)
+	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.onCompletion(w, r, false) })
+	mux.HandleFunc("/v1/completions", func(w http.ResponseWriter, r *http.Request) { s.onCompletion(w, r, true) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", msg: "unknown path " + r.URL.Path})
 	})
@@ -136,20 +137,23 @@ func (s *server) onModels(w http.ResponseWriter, r *http.Request) {
 type genJob struct {
 	prompt []int
 	stop   []string // stop strings: the text ends before the first
+	legacy bool     // a /v1/completions request
 	opts   inference.GenerateOptions
 }
 
-func (s *server) onChat(w http.ResponseWriter, r *http.Request) {
+// onCompletion answers POST /v1/chat/completions, or with legacy
+// /v1/completions (a prompt, no chat template).
+func (s *server) onCompletion(w http.ResponseWriter, r *http.Request, legacy bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", msg: "use POST for /v1/chat/completions"})
+		writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", msg: "use POST for " + r.URL.Path})
 		return
 	}
 	// A time limit on reading the body only: a server-wide ReadTimeout
 	// would also cancel long generations.
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
-	req, err := decodeChatRequest(http.MaxBytesReader(w, r.Body, s.cfg.maxBody), s.cfg.maxBody)
+	req, err := decodeChatRequest(http.MaxBytesReader(w, r.Body, s.cfg.maxBody), s.cfg.maxBody, legacy)
 	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		writeError(w, err)
@@ -204,6 +208,8 @@ func (s *server) prepare(req *chatRequest) (*genJob, error) {
 	maxTok := min(s.cfg.maxTokens, room)
 	if n := req.maxTokens(); n > 0 {
 		maxTok = min(n, maxTok)
+	} else if req.legacy {
+		maxTok = min(16, maxTok) // the completions API's default max_tokens (OpenAI, vLLM)
 	}
 	sm := inference.Sampling{Temperature: 1, TopP: 1, RepetitionPenalty: s.cfg.repPen}
 	if req.Temperature != nil {
@@ -234,13 +240,24 @@ func (s *server) prepare(req *chatRequest) (*genJob, error) {
 			return nil, err
 		}
 	}
-	return &genJob{prompt: prompt, stop: req.Stop, opts: inference.GenerateOptions{MaxTokens: maxTok, Context: s.cfg.context, Sampling: sm,
+	return &genJob{prompt: prompt, stop: req.Stop, legacy: req.legacy, opts: inference.GenerateOptions{MaxTokens: maxTok, Context: s.cfg.context, Sampling: sm,
 		StopIDs: s.stops, IgnoreEOS: req.IgnoreEOS, Override: o}}, nil
 }
 
 // promptIDs renders the messages through the chat template; a model
 // without one takes a single user message as plain text.
 func (s *server) promptIDs(req *chatRequest) ([]int, error) {
+	if req.legacy { // the text as given, with the tokenizer's own BOS
+		text, err := req.promptText()
+		if err != nil {
+			return nil, err
+		}
+		ids, err := s.l.encodePrompt(text, false)
+		if err != nil {
+			return nil, badRequest("tokenize: %v", err)
+		}
+		return ids, nil
+	}
 	if s.l.template == nil {
 		if len(req.Messages) != 1 || req.Messages[0].Role != "user" {
 			return nil, badRequest("model %s has no chat template: send exactly one user message (used as plain text)", s.cfg.name)
@@ -274,8 +291,12 @@ func (s *server) finishReason(gen []int, ignoreEOS bool) string {
 	return "length"
 }
 
-func (s *server) completionID() string {
-	return fmt.Sprintf("chatcmpl-%d-%d", s.start, s.next.Add(1))
+func (s *server) completionID(legacy bool) string {
+	prefix := "chatcmpl"
+	if legacy {
+		prefix = "cmpl"
+	}
+	return fmt.Sprintf("%s-%d-%d", prefix, s.start, s.next.Add(1))
 }
 
 // writeJSON writes v with status.

@@ -35,7 +35,7 @@ type chatRequest struct {
 	NPTI                *nptiOptions   `json:"npti"`
 	// Fields the server cannot honour: refused when they ask for
 	// something (a 400 naming the field), not silently dropped.
-	Logprobs         *bool           `json:"logprobs"`
+	Logprobs         json.RawMessage `json:"logprobs"` // chat: a bool; completions: a count
 	TopLogprobs      *int            `json:"top_logprobs"`
 	Tools            json.RawMessage `json:"tools"`
 	ToolChoice       json.RawMessage `json:"tool_choice"`
@@ -43,6 +43,46 @@ type chatRequest struct {
 	PresencePenalty  *float64        `json:"presence_penalty"`
 	FrequencyPenalty *float64        `json:"frequency_penalty"`
 	LogitBias        json.RawMessage `json:"logit_bias"`
+
+	// The legacy completions endpoint (/v1/completions) takes a prompt
+	// instead of messages.
+	legacy bool
+	Prompt json.RawMessage `json:"prompt"` // a string or a list of one string
+	Echo   *bool           `json:"echo"`
+	Suffix *string         `json:"suffix"`
+	BestOf *int            `json:"best_of"`
+}
+
+// asks reports whether a raw field is set to something other than null or
+// the given values that ask for nothing.
+func asks(raw json.RawMessage, nothing ...string) bool {
+	v := strings.TrimSpace(string(raw))
+	if v == "" || v == "null" {
+		return false
+	}
+	for _, n := range nothing {
+		if v == n {
+			return false
+		}
+	}
+	return true
+}
+
+// promptText is a completions request's prompt: a string, or a list of
+// exactly one string (the server returns one choice).
+func (q *chatRequest) promptText() (string, error) {
+	var one string
+	if json.Unmarshal(q.Prompt, &one) == nil {
+		return one, nil
+	}
+	var list []string
+	if err := json.Unmarshal(q.Prompt, &list); err != nil {
+		return "", badRequest("prompt must be a string or an array of one string (token-id prompts are not supported)")
+	}
+	if len(list) != 1 {
+		return "", badRequest("prompt holds %d strings: this server answers one prompt a request", len(list))
+	}
+	return list[0], nil
 }
 
 // stopStrings is "stop": a string or a list of up to 4 strings.
@@ -145,8 +185,8 @@ func badRequest(format string, args ...any) *apiError {
 }
 
 // decodeChatRequest reads and checks one request body (at most limit
-// bytes; the caller also caps the reader).
-func decodeChatRequest(r io.Reader, limit int64) (chatRequest, error) {
+// bytes; the caller also caps the reader); legacy: a /v1/completions one.
+func decodeChatRequest(r io.Reader, limit int64, legacy bool) (chatRequest, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		var mb *http.MaxBytesError
@@ -158,7 +198,7 @@ func decodeChatRequest(r io.Reader, limit int64) (chatRequest, error) {
 	if int64(len(data)) > limit {
 		return chatRequest{}, &apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", msg: fmt.Sprintf("request body larger than %d bytes", limit)}
 	}
-	var req chatRequest
+	req := chatRequest{legacy: legacy}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&req); err != nil {
 		return chatRequest{}, badRequest("request body is not a valid chat request: %v", err)
@@ -171,7 +211,14 @@ func decodeChatRequest(r io.Reader, limit int64) (chatRequest, error) {
 
 // validate checks ranges the way the OpenAI API does.
 func (q *chatRequest) validate() error {
-	if len(q.Messages) == 0 {
+	switch {
+	case q.legacy && len(q.Messages) > 0:
+		return badRequest("/v1/completions takes a prompt, not messages (use /v1/chat/completions)")
+	case q.legacy:
+		if _, err := q.promptText(); err != nil {
+			return err
+		}
+	case len(q.Messages) == 0:
 		return badRequest("messages must hold at least one message")
 	}
 	for i, m := range q.Messages {
@@ -210,7 +257,10 @@ func (q *chatRequest) validate() error {
 		name string
 		set  bool
 	}{
-		{"logprobs", q.Logprobs != nil && *q.Logprobs},
+		{"logprobs", asks(q.Logprobs, "false", "0")},
+		{"echo", q.Echo != nil && *q.Echo},
+		{"suffix", q.Suffix != nil && *q.Suffix != ""},
+		{"best_of", q.BestOf != nil && *q.BestOf != 1},
 		{"top_logprobs", q.TopLogprobs != nil && *q.TopLogprobs > 0},
 		{"tools", len(q.Tools) > 0 && string(q.Tools) != "null" && string(q.Tools) != "[]"},
 		{"tool_choice", len(q.ToolChoice) > 0 && string(q.ToolChoice) != "null" && string(q.ToolChoice) != `"none"`},

@@ -127,11 +127,16 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request, job *genJob) {
 		}
 		return // else the client is gone
 	}
+	choice := map[string]any{"index": 0, "finish_reason": s.finish(gen, job, stopped)}
+	object := "chat.completion"
+	if job.legacy {
+		object, choice["text"], choice["logprobs"] = "text_completion", text, nil
+	} else {
+		choice["message"] = map[string]string{"role": "assistant", "content": text}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": s.completionID(), "object": "chat.completion", "created": time.Now().Unix(), "model": s.cfg.name,
-		"choices": []any{map[string]any{"index": 0, "finish_reason": s.finish(gen, job, stopped),
-			"message": map[string]string{"role": "assistant", "content": text}}},
-		"usage": newUsage(len(job.prompt), len(gen)),
+		"id": s.completionID(job.legacy), "object": object, "created": time.Now().Unix(), "model": s.cfg.name,
+		"choices": []any{choice}, "usage": newUsage(len(job.prompt), len(gen)),
 	})
 }
 
@@ -143,16 +148,24 @@ type sseWriter struct {
 	model   string
 	created int64
 	usage   bool // stream_options.include_usage: "usage": null on each chunk
+	legacy  bool // /v1/completions: text_completion chunks with "text"
 }
 
 // chunkWriteTimeout bounds each event's write: a client that stops
 // reading without closing the connection would hold the model otherwise.
 const chunkWriteTimeout = 30 * time.Second
 
-// chunk writes one event with choices[0] = {delta, finish_reason}.
+// chunk writes one event with choices[0] = {delta, finish_reason} (for
+// /v1/completions {text, logprobs, finish_reason}, the delta's content as
+// text).
 func (e *sseWriter) chunk(delta map[string]string, finish any) {
-	ev := map[string]any{"id": e.id, "object": "chat.completion.chunk", "created": e.created, "model": e.model,
-		"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
+	choice := map[string]any{"index": 0, "delta": delta, "finish_reason": finish}
+	object := "chat.completion.chunk"
+	if e.legacy {
+		choice = map[string]any{"index": 0, "text": delta["content"], "logprobs": nil, "finish_reason": finish}
+		object = "text_completion"
+	}
+	ev := map[string]any{"id": e.id, "object": object, "created": e.created, "model": e.model, "choices": []any{choice}}
 	if e.usage {
 		ev["usage"] = nil
 	}
@@ -180,9 +193,11 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, req *chatRequest
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
-	e := &sseWriter{w: w, rc: http.NewResponseController(w), id: s.completionID(), model: s.cfg.name, created: time.Now().Unix(),
-		usage: req.StreamOptions != nil && req.StreamOptions.IncludeUsage}
-	e.chunk(map[string]string{"role": "assistant", "content": ""}, nil)
+	e := &sseWriter{w: w, rc: http.NewResponseController(w), id: s.completionID(job.legacy), model: s.cfg.name, created: time.Now().Unix(),
+		usage: req.StreamOptions != nil && req.StreamOptions.IncludeUsage, legacy: job.legacy}
+	if !e.legacy { // chat streams open with the role
+		e.chunk(map[string]string{"role": "assistant", "content": ""}, nil)
+	}
 	gen, _, stopped, err := s.run(r, job, func(t string) {
 		e.chunk(map[string]string{"content": t}, nil)
 	})
@@ -199,7 +214,11 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, req *chatRequest
 	}
 	e.chunk(map[string]string{}, s.finish(gen, job, stopped))
 	if e.usage {
-		e.event(map[string]any{"id": e.id, "object": "chat.completion.chunk", "created": e.created, "model": e.model,
+		object := "chat.completion.chunk"
+		if e.legacy {
+			object = "text_completion"
+		}
+		e.event(map[string]any{"id": e.id, "object": object, "created": e.created, "model": e.model,
 			"choices": []any{}, "usage": newUsage(len(job.prompt), len(gen))})
 	}
 	e.write("data: [DONE]\n\n")

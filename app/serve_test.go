@@ -571,3 +571,65 @@ func TestServeFlagsChecked(t *testing.T) {
 		}
 	}
 }
+
+// /v1/completions: a prompt continued as text (the same ids as a chat
+// request's plain-text prompt), text_completion objects, streamed or not,
+// with stop strings; messages and multiple prompts are refused.
+func TestServeLegacyCompletions(t *testing.T) {
+	url, _ := startServer(t, serveConfig{})
+	_, chatResp := post(t, url, `{"messages":[{"role":"user","content":"You are"}],"max_tokens":12,"temperature":0}`)
+	want := content(t, chatResp)
+	postTo := func(body string) (int, map[string]any) {
+		resp, err := http.Post(url+"/v1/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	code, m := postTo(`{"model":"persona-tiny","prompt":"You are","max_tokens":12,"temperature":0}`)
+	if code != http.StatusOK || m["object"] != "text_completion" || !strings.HasPrefix(m["id"].(string), "cmpl-") {
+		t.Fatalf("completion: %d %v", code, m)
+	}
+	ch := m["choices"].([]any)[0].(map[string]any)
+	if ch["text"] != want || ch["finish_reason"] != "length" {
+		t.Errorf("completion text %q (%v), want the chat's %q", ch["text"], ch["finish_reason"], want)
+	}
+	code, m = postTo(`{"prompt":["You are"],"max_tokens":12,"temperature":0,"stop":" "}`)
+	ch = m["choices"].([]any)[0].(map[string]any)
+	if code != http.StatusOK || ch["finish_reason"] != "stop" || strings.Contains(ch["text"].(string), " ") {
+		t.Errorf("stop at a space: %d %v", code, m)
+	}
+	resp, err := http.Post(url+"/v1/completions", "application/json",
+		strings.NewReader(`{"prompt":"You are","max_tokens":12,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, done := sse(t, resp)
+	resp.Body.Close()
+	var got strings.Builder
+	for _, ev := range events[:len(events)-1] {
+		c := ev["choices"].([]any)[0].(map[string]any)
+		if ev["object"] != "text_completion" {
+			t.Fatalf("chunk %v", ev)
+		}
+		s, _ := c["text"].(string)
+		got.WriteString(s)
+	}
+	if u, _ := events[len(events)-1]["usage"].(map[string]any); !done || got.String() != want || u["completion_tokens"] != 12.0 {
+		t.Errorf("streamed %q (done %v, last %v), want %q", got.String(), done, events[len(events)-1], want)
+	}
+	// Without max_tokens, 16 tokens, as the completions API's default.
+	if code, m = postTo(`{"prompt":"You are","temperature":0,"ignore_eos":true}`); code != http.StatusOK ||
+		m["usage"].(map[string]any)["completion_tokens"] != 16.0 {
+		t.Errorf("default length: %d %v", code, m)
+	}
+	for _, bad := range []string{`{"messages":[{"role":"user","content":"x"}]}`, `{"prompt":["a","b"]}`, `{"prompt":[1,2,3]}`,
+		`{"prompt":"x","echo":true}`, `{"prompt":"x","logprobs":5}`, `{"prompt":"x","best_of":2}`} {
+		if code, m := postTo(bad); code != http.StatusBadRequest {
+			t.Errorf("%s: %d %v, want 400", bad, code, m)
+		}
+	}
+}
