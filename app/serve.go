@@ -199,6 +199,9 @@ func (s *server) prepare(req *chatRequest) (*genJob, error) {
 		return nil, err
 	}
 	if len(prompt) == 0 {
+		if req.legacy {
+			return nil, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: "prompt", msg: "the prompt is empty"}
+		}
 		return nil, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: "messages", msg: "the prompt is empty: give the message some content"}
 	}
 	room := s.cfg.context - len(prompt)

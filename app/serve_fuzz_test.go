@@ -16,7 +16,7 @@ func FuzzDecodeChatRequest(f *testing.F) {
 	f.Add([]byte(`{"messages":[{"role":"assistant","content":null}],"npti":{"induce":"none","scope":"all","policy":"add"}}`))
 	f.Add([]byte(`{"messages":[{"role":"user","content":"x"}],"seed":-1,"top_k":3,"top_p":0.5,"n":1}`))
 	f.Add([]byte(`[1,2`))
-	f.Add([]byte(`{"prompt":"Once upon a time","max_tokens":4,"stop":["."]} `)) // odd length: a completions request
+	f.Add([]byte(`{"prompt":"Once upon a time","max_tokens":4,"stop":["."]}`)) // odd length: a completions request
 	f.Add([]byte(`{"prompt":["a","b"]} `))
 	dir := sharedFor(f, "models", "persona-tiny", "reference-neurons")
 	sets, err := servePlanFromFlags(dir, "", 1.4, 0.9, "generated", "skip", 0)

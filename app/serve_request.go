@@ -258,9 +258,9 @@ func (q *chatRequest) validate() error {
 		set  bool
 	}{
 		{"logprobs", asks(q.Logprobs, "false", "0")},
-		{"echo", q.Echo != nil && *q.Echo},
-		{"suffix", q.Suffix != nil && *q.Suffix != ""},
-		{"best_of", q.BestOf != nil && *q.BestOf != 1},
+		{"echo", q.legacy && q.Echo != nil && *q.Echo}, // completions fields: chat requests never had them checked
+		{"suffix", q.legacy && q.Suffix != nil && *q.Suffix != ""},
+		{"best_of", q.legacy && q.BestOf != nil && *q.BestOf != 1},
 		{"top_logprobs", q.TopLogprobs != nil && *q.TopLogprobs > 0},
 		{"tools", len(q.Tools) > 0 && string(q.Tools) != "null" && string(q.Tools) != "[]"},
 		{"tool_choice", len(q.ToolChoice) > 0 && string(q.ToolChoice) != "null" && string(q.ToolChoice) != `"none"`},

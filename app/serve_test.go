@@ -566,7 +566,7 @@ func TestServeFlagsChecked(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := runServe(ctx, args[1:], &out, &errb)
 		cancel()
-		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "npti: plan") {
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.HasPrefix(err.Error(), "plan:") {
 			t.Errorf("serve %v: error %v", c.args, err)
 		}
 	}
