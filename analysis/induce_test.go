@@ -314,12 +314,7 @@ func TestSummarize(t *testing.T) {
 // change, but not for another second item: it is labelled with every
 // item of its plan (Answer.Items), and scored and judged on them.
 func TestInduceResumeKeysSettings(t *testing.T) {
-	sets := fakeSets()
-	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
-	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
-	req := fakeInduce(t)
-	req.Sets = sets
-	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, Induction{Trait: Neuroticism, Pole: High, Gamma: 1})
+	req, sets := twoTraitInduce(t, Induction{Trait: Neuroticism, Pole: High, Gamma: 1})
 	done := map[string]bool{}
 	run := func(q InduceRequest) []string {
 		t.Helper()
@@ -402,12 +397,7 @@ func TestMultiTraitScoreAndRunSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sets := fakeSets()
-	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
-	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
-	req := fakeInduce(t)
-	req.Sets = sets
-	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, Induction{Trait: Neuroticism, Pole: Low, Gamma: 1.5})
+	req, _ := twoTraitInduce(t, Induction{Trait: Neuroticism, Pole: Low, Gamma: 1.5})
 	var answers []Answer
 	collect := func(a Answer) error { answers = append(answers, a); return nil }
 	if err := Induce(context.Background(), newFake(), req, collect); err != nil {
@@ -511,12 +501,7 @@ func TestMultiTraitScoreAndRunSettings(t *testing.T) {
 // "items", no edits hash) resumes a multi-trait plan without a second
 // copy of any answer.
 func TestInduceResumeOldMultiTraitFile(t *testing.T) {
-	sets := fakeSets()
-	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
-	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
-	req := fakeInduce(t)
-	req.Sets = sets
-	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, Induction{Trait: Neuroticism, Pole: Low, Gamma: 1})
+	req, _ := twoTraitInduce(t, Induction{Trait: Neuroticism, Pole: Low, Gamma: 1})
 	path := filepath.Join(t.TempDir(), "old.jsonl")
 	w, _, err := OpenAnswers(path, false)
 	if err != nil {
@@ -549,4 +534,16 @@ func TestInduceResumeOldMultiTraitFile(t *testing.T) {
 	if len(again) != 0 {
 		t.Errorf("resuming the old file made %d new answers: %v", len(again), again)
 	}
+}
+
+// twoTraitInduce is fakeInduce with Neuroticism sets and a two-item plan:
+// Extraversion high (γ 1) and second.
+func twoTraitInduce(t *testing.T, second Induction) (InduceRequest, Sets) {
+	sets := fakeSets()
+	sets[Aspect{Neuroticism, High}] = []Neuron{{Layer: 1, Index: 4, Diff: 0.3, P: 0.5, Q95: 0.4}}
+	sets[Aspect{Neuroticism, Low}] = []Neuron{{Layer: 0, Index: 0, Diff: 0.2, P: 0.5, Q95: 0.3}}
+	req := fakeInduce(t)
+	req.Sets = sets
+	req.Plan = DefaultPlan(Induction{Trait: Extraversion, Pole: High, Gamma: 1}, second)
+	return req, sets
 }
