@@ -39,6 +39,7 @@ func openModel(ctx context.Context, arg string, opts inference.Options, w io.Wri
 	if err != nil {
 		return nil, err
 	}
+	opts.Context = ctx // Ctrl-C stops a long load too
 	return loadModel(path, opts)
 }
 

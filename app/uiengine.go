@@ -40,7 +40,9 @@ func (e *uiEngine) Load(ctx context.Context, path string) (ui.ModelInfo, error) 
 	}
 	ch := make(chan result, 1)
 	go func() {
-		l, err := loadModel(path, e.load)
+		o := e.load
+		o.Context = ctx // Cancel stops the load between weights and frees them
+		l, err := loadModel(path, o)
 		ch <- result{l, err}
 	}()
 	var res result

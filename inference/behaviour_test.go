@@ -234,3 +234,34 @@ func TestMaskedInduction(t *testing.T) {
 		t.Errorf("fraction 0.5 generated the full induction's ids %v", a)
 	}
 }
+
+// A load reports its progress slot by slot, and a cancelled one stops
+// between weights with the context's error.
+func TestLoadProgressAndCancel(t *testing.T) {
+	dir := sharedDir(t) + "/models/tiny-random-llama"
+	var calls, total int
+	m, err := Load(dir, Options{Progress: func(done, n int) {
+		calls++
+		if done != calls {
+			t.Errorf("progress %d after %d calls", done, calls)
+		}
+		total = n
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if calls == 0 || calls != total {
+		t.Errorf("%d progress calls for %d slots", calls, total)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	_, err = Load(dir, Options{Context: ctx, Progress: func(done, _ int) {
+		if n = done; done == 3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || n != 3 {
+		t.Errorf("cancelled after 3 slots: err %v, %d slots loaded", err, n)
+	}
+}

@@ -5,6 +5,7 @@
 package inference
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -42,6 +43,12 @@ type Options struct {
 	//   - "f32": float32;
 	//   - "bf16": bfloat16, rounding float32 checkpoints (lossy).
 	Weights string
+	// Context, when set, cancels a load between weights: Load returns its
+	// error, with what it had moved to the backend freed.
+	Context context.Context
+	// Progress, when set, is called after each weight slot is loaded with
+	// the slots done and their number.
+	Progress func(done, total int)
 }
 
 // WeightModes are the values Options.Weights accepts.
@@ -176,12 +183,21 @@ func build(cfg checkpoint.Config, path, format string, opts Options, src weightS
 	if mode == "auto" && !(isGoBackend(be.Name()) && gobackend.HasBF16Kernels()) {
 		mode = "f32" // bfloat16 products would convert the weights at every call
 	}
-	for _, slot := range m.weightSlots() {
+	slots := m.weightSlots()
+	for i, slot := range slots {
+		if opts.Context != nil {
+			if err := opts.Context.Err(); err != nil {
+				return nil, fmt.Errorf("%s: load: %w", path, err)
+			}
+		}
 		wt, err := loadSlot(be, src, slot, mode)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		m.weights = append(m.weights, wt)
+		if opts.Progress != nil {
+			opts.Progress(i+1, len(slots))
+		}
 	}
 	return m, nil
 }
