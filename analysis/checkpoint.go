@@ -99,17 +99,10 @@ func resumeCheck(dir string, set *StatsSet, want map[string]any) error {
 		return fmt.Errorf("identify: resume %s: the folder records no identification settings", dir)
 	}
 	have = legacySettings(have)
-	wj, _ := json.Marshal(want)
-	var wantRT map[string]any // want as it reads back from JSON
-	json.Unmarshal(wj, &wantRT)
-	for k, w := range wantRT {
+	if k, differ := settingsDiffer(have, jsonCopy(want)); differ {
 		hj, _ := json.Marshal(have[k])
-		if wj, _ := json.Marshal(w); string(hj) != string(wj) {
-			return fmt.Errorf("identify: resume %s: setting %q was %s, this run has %s", dir, k, hj, wj)
-		}
-	}
-	if len(have) != len(wantRT) {
-		return fmt.Errorf("identify: resume %s: the checkpoint's settings differ from this run's", dir)
+		wj, _ := json.Marshal(want[k])
+		return fmt.Errorf("identify: resume %s: setting %q was %s, this run has %s", dir, k, hj, wj)
 	}
 	return nil
 }

@@ -172,11 +172,9 @@ func checkRuns(names []string, sets []*StatsSet) ([]map[string]any, error) {
 		settings map[string]any
 	}
 	var runs []run
-	var all []map[string]any
 	for k, s := range sets {
 		for _, r := range s.Runs() {
 			runs = append(runs, run{k, r})
-			all = append(all, r)
 		}
 	}
 	for i, x := range runs {
@@ -188,6 +186,10 @@ func checkRuns(names []string, sets []*StatsSet) ([]map[string]any, error) {
 				return nil, err
 			}
 		}
+	}
+	all := make([]map[string]any, len(runs))
+	for i, r := range runs {
+		all[i] = r.settings
 	}
 	return all, nil
 }

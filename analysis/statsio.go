@@ -170,11 +170,7 @@ func SaveStats(dir string, s *StatsSet) error {
 // fingerprint as at the last save has not changed since.
 func fingerprint(st *hook.Stats) string {
 	h := sha256.New()
-	var b [8]byte
-	for _, v := range st.Active {
-		binary.LittleEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
-	}
+	writeInts(h, st.Active...)
 	return fmt.Sprintf("%dx%d/tokens=%d/hist=%t/active=%x", st.Layers, st.Neurons, st.Tokens, st.Hist != nil, h.Sum(nil)[:16])
 }
 
@@ -281,7 +277,7 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 		return nil, err
 	}
 	defer f.Close()
-	base, key := path, a.Key()
+	key := a.Key()
 	// The file's generation is the save that wrote it: the one its name
 	// gives, at most meta.json's (a later save may keep an unchanged
 	// pole's file).
@@ -293,7 +289,7 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 	}
 	if g := f.Metadata()["generation"]; g != strconv.Itoa(want) || f.Metadata()["aspect"] != key {
 		return nil, fmt.Errorf("%s: generation %q of %q does not match meta.json (generation %d of %s): interrupted save?",
-			base, g, f.Metadata()["aspect"], want, key)
+			path, g, f.Metadata()["aspect"], want, key)
 	}
 	st := &hook.Stats{Layers: m.Layers, Neurons: m.Neurons}
 	// lookup finds a tensor of the aspect and checks its shape (nil, nil:
@@ -302,12 +298,12 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 		t := f.Tensors()[key+suffix]
 		if t == nil {
 			if required {
-				return nil, fmt.Errorf("%s: missing tensor %q", base, key+suffix)
+				return nil, fmt.Errorf("%s: missing tensor %q", path, key+suffix)
 			}
 			return nil, nil
 		}
 		if !slices.Equal(t.Shape, shape) {
-			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", base, t.Name, t.Shape, shape)
+			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", path, t.Name, t.Shape, shape)
 		}
 		return t, nil
 	}
@@ -318,7 +314,7 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 		}
 		v, err := t.Int64()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", base, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return v, nil
 	}
@@ -336,22 +332,22 @@ func readPole(path string, a Aspect, m Meta) (*hook.Stats, error) {
 	}
 	if t != nil { // int64 counts on disk, uint32 in memory (no int64 copy)
 		if t.DType != safetensors.I64 || len(t.Data) != 8*m.Layers*m.Neurons*hook.Bins {
-			return nil, fmt.Errorf("%s: tensor %q is %s of %d bytes, want I64 counts", base, t.Name, t.DType, len(t.Data))
+			return nil, fmt.Errorf("%s: tensor %q is %s of %d bytes, want I64 counts", path, t.Name, t.DType, len(t.Data))
 		}
 		if st.Tokens > hook.MaxHistTokens {
-			return nil, fmt.Errorf("%s: %d positions, more than a histogram counts (%d)", base, st.Tokens, int64(hook.MaxHistTokens))
+			return nil, fmt.Errorf("%s: %d positions, more than a histogram counts (%d)", path, st.Tokens, int64(hook.MaxHistTokens))
 		}
 		st.Hist = make([]uint32, len(t.Data)/8)
 		for i := range st.Hist {
 			v := int64(binary.LittleEndian.Uint64(t.Data[8*i:]))
 			if v < 0 || v > st.Tokens {
-				return nil, fmt.Errorf("%s: histogram count %d at %d is outside [0, %d positions]", base, v, i, st.Tokens)
+				return nil, fmt.Errorf("%s: histogram count %d at %d is outside [0, %d positions]", path, v, i, st.Tokens)
 			}
 			st.Hist[i] = uint32(v)
 		}
 	}
 	if err := checkStats(st); err != nil {
-		return nil, fmt.Errorf("%s: %w", base, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return st, nil
 }

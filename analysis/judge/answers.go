@@ -101,10 +101,10 @@ func (a Answer) Aspects() ([]analysis.Aspect, error) {
 // items returns the answer's plan items (its trait, pole and γ as one
 // item when it lists none).
 func (a Answer) items() []analysis.PlanItem {
-	if len(a.Items) > 0 || strings.TrimSpace(a.Trait) == "" {
-		return a.Items
+	if strings.TrimSpace(a.Trait) == "" && len(a.Items) == 0 {
+		return nil
 	}
-	return []analysis.PlanItem{{Trait: a.Trait, Pole: string(a.Pole), Gamma: a.Gamma}}
+	return analysis.Answer{Trait: a.Trait, Pole: string(a.Pole), Gamma: a.Gamma, Items: a.Items}.PlanItems()
 }
 
 // ReadAnswers reads an answers JSON Lines file.
