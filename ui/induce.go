@@ -165,8 +165,9 @@ func (v *induceView) fillQuestions() {
 		return
 	}
 	// The test questions of the data in use: the PersonalityBench folder
-	// chosen (or the stats were computed on), else the built-in probes.
-	_, b, err := v.u.scorers()
+	// chosen (or the stats were computed on), else the built-in probes
+	// (the scorers are trained only when an answer is scored).
+	b, _, err := v.u.bench()
 	if err != nil {
 		if b, err = analysis.LoadBench(resources.Probes(), "."); err != nil {
 			return
@@ -197,13 +198,12 @@ func (u *UI) scoringData() string {
 	return ""
 }
 
-// scorers returns the naive Bayes scorers (P(high pole) per trait)
-// trained on all the descriptions of the data used ("" = built-in), and
-// the bench they come from.
-func (u *UI) scorers() (analysis.TraitScorers, *analysis.Bench, error) {
+// bench returns the data in use (the scoringData folder, "" = the
+// built-in probes) and its name, loaded once per folder.
+func (u *UI) bench() (*analysis.Bench, string, error) {
 	dir := u.scoringData()
-	if u.scoreSet != nil && u.scoreDir == dir {
-		return u.scoreSet, u.scoreBench, nil
+	if u.scoreBench != nil && u.benchDir == dir {
+		return u.scoreBench, dir, nil
 	}
 	var b *analysis.Bench
 	var err error
@@ -213,13 +213,28 @@ func (u *UI) scorers() (analysis.TraitScorers, *analysis.Bench, error) {
 		b, err = analysis.LoadBench(resources.Probes(), ".")
 	}
 	if err != nil {
+		return nil, dir, err
+	}
+	u.scoreBench, u.benchDir = b, dir
+	return b, dir, nil
+}
+
+// scorers returns the naive Bayes scorers (P(high pole) per trait)
+// trained on all the descriptions of the data used, and the bench they
+// come from; they are trained once per folder, when first needed.
+func (u *UI) scorers() (analysis.TraitScorers, *analysis.Bench, error) {
+	b, dir, err := u.bench()
+	if err != nil {
 		return nil, nil, fmt.Errorf("scorer: %w", err)
+	}
+	if u.scoreSet != nil && u.scoreDir == dir {
+		return u.scoreSet, b, nil
 	}
 	sc, err := analysis.TrainScorers(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	u.scoreSet, u.scoreBench, u.scoreDir = sc, b, dir
+	u.scoreSet, u.scoreDir = sc, dir
 	return sc, b, nil
 }
 

@@ -132,10 +132,8 @@ func ruleEntry(text string, empty bool, fn func()) *entry {
 		if s == "" && empty {
 			return nil
 		}
-		if _, err := wholeNumber(s); err != nil {
-			return err
-		}
-		return nil
+		_, err := wholeNumber(s)
+		return err
 	}
 	e.OnChanged = func(string) { fn() }
 	e.OnSubmitted = func(string) { fn() }

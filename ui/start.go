@@ -325,9 +325,6 @@ func (v *startView) download(id string) {
 				v.dlLabel.SetText(fmt.Sprintf("%s: %s of %s", filepath.Base(file), humanBytes(done), humanBytes(total)))
 			})
 		})
-		if err != nil && ctx.Err() != nil {
-			return ctx.Err() // cancelled, whatever the error says
-		}
 		return err
 	}, func(err error) {
 		v.stop = nil

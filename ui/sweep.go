@@ -58,9 +58,6 @@ func (v *reportView) onSweep() {
 				})
 			}
 		})
-		if err != nil && ctx.Err() != nil {
-			return ctx.Err() // cancelled, whatever the error says
-		}
 		return err
 	}, func(err error) {
 		defer close(done)

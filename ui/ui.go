@@ -50,7 +50,8 @@ type UI struct {
 	// trained on (see UI.scorers).
 	scoreSet   analysis.TraitScorers
 	scoreBench *analysis.Bench
-	scoreDir   string
+	scoreDir   string // the data scoreSet was trained on
+	benchDir   string // the data scoreBench holds
 }
 
 // namedObject is a widget shown by the layout dump, with the title of the
@@ -155,6 +156,9 @@ func (u *UI) goWork(work func(ctx context.Context) error, done func(error)) cont
 	u.work.Add(1)
 	go func() {
 		err := work(ctx)
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err() // cancelled, whatever the error says
+		}
 		u.do(func() {
 			defer u.work.Done()
 			done(err)
