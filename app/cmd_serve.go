@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("--max-body %d must be positive (0 = 1 MiB)", *maxBody)
 	case !(*rep > 0 && *rep <= 10):
 		return fmt.Errorf("--repetition-penalty %v must lie in (0, 10] (1 = off)", *rep)
-	case !(*gamma >= 0 && *gamma <= maxGamma):
+	case !gammaOK(*gamma):
 		return fmt.Errorf("--gamma %v must lie in [0, %g]", *gamma, float64(maxGamma))
 	}
 	plan, err := servePlanFromFlags(*neurons, *induce, *gamma, *maskFrac, *scope, *policy, *seed)
@@ -105,10 +105,8 @@ func servePlanFromFlags(dir, induce string, gamma, frac float64, scopeName, poli
 		if p.items, err = analysis.ParseInductions(induce, gamma); err != nil {
 			return p, fmt.Errorf("--induce: %w", err)
 		}
-		for _, it := range p.items {
-			if !(it.Gamma >= 0 && it.Gamma <= maxGamma) {
-				return p, fmt.Errorf("--induce: γ %v of %s must lie in [0, %g]", it.Gamma, it.Trait, float64(maxGamma))
-			}
+		if err := checkGammas(p.items); err != nil {
+			return p, fmt.Errorf("--induce: %w", err)
 		}
 	}
 	return p, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/npti-studio/npti/inference"
 	"github.com/npti-studio/npti/inference/chat"
+	"github.com/npti-studio/npti/inference/checkpoint"
 	"github.com/npti-studio/npti/inference/hfhub"
 	"github.com/npti-studio/npti/inference/tokenizer"
 )
@@ -44,18 +45,11 @@ func generationEOS(dir string) ([]int, error) {
 	if err := json.Unmarshal(data, &gc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(gc.EOS) == 0 || string(gc.EOS) == "null" {
-		return nil, nil
+	ids, err := checkpoint.ParseEOS(gc.EOS, -1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var one int
-	if json.Unmarshal(gc.EOS, &one) == nil {
-		return []int{one}, nil
-	}
-	var list []int
-	if err := json.Unmarshal(gc.EOS, &list); err != nil {
-		return nil, fmt.Errorf("%s: eos_token_id %s is neither an id nor a list of ids", path, gc.EOS)
-	}
-	return list, nil
+	return ids, nil
 }
 
 // modelFlags defines the --model, --backend and --weights flags every

@@ -262,19 +262,19 @@ func (q *chatRequest) validate() error {
 		{"suffix", q.legacy && q.Suffix != nil && *q.Suffix != ""},
 		{"best_of", q.legacy && q.BestOf != nil && *q.BestOf != 1},
 		{"top_logprobs", q.TopLogprobs != nil && *q.TopLogprobs > 0},
-		{"tools", len(q.Tools) > 0 && string(q.Tools) != "null" && string(q.Tools) != "[]"},
-		{"tool_choice", len(q.ToolChoice) > 0 && string(q.ToolChoice) != "null" && string(q.ToolChoice) != `"none"`},
-		{"response_format", len(q.ResponseFormat) > 0 && string(q.ResponseFormat) != "null" && !isTextFormat(q.ResponseFormat)},
+		{"tools", asks(q.Tools, "[]")},
+		{"tool_choice", asks(q.ToolChoice, `"none"`)},
+		{"response_format", asks(q.ResponseFormat) && !isTextFormat(q.ResponseFormat)},
 		{"presence_penalty", q.PresencePenalty != nil && *q.PresencePenalty != 0},
 		{"frequency_penalty", q.FrequencyPenalty != nil && *q.FrequencyPenalty != 0},
-		{"logit_bias", len(q.LogitBias) > 0 && string(q.LogitBias) != "null" && string(q.LogitBias) != "{}"},
+		{"logit_bias", asks(q.LogitBias, "{}")},
 	} {
 		if u.set {
 			return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: fmt.Sprintf("%s is not supported by this server", u.name), param: u.name}
 		}
 	}
 	if o := q.NPTI; o != nil {
-		if o.Gamma != nil && !(*o.Gamma >= 0 && *o.Gamma <= maxGamma) {
+		if o.Gamma != nil && !gammaOK(*o.Gamma) {
 			return badRequest("npti.gamma must lie in [0, %g]", float64(maxGamma))
 		}
 		if o.MaskFraction != nil && !(*o.MaskFraction >= 0 && *o.MaskFraction <= 1) {
@@ -316,6 +316,18 @@ func (q *chatRequest) messages() []chat.Message {
 // the added activations).
 const maxGamma = 100
 
+func gammaOK(g float64) bool { return g >= 0 && g <= maxGamma }
+
+// checkGammas reports an item whose γ is outside [0, maxGamma].
+func checkGammas(items []analysis.Induction) error {
+	for _, it := range items {
+		if !gammaOK(it.Gamma) {
+			return fmt.Errorf("γ %v of %s must lie in [0, %g]", it.Gamma, it.Trait, float64(maxGamma))
+		}
+	}
+	return nil
+}
+
 // servePlan is the server's induction setup: its neuron sets and the
 // defaults that per-request plans start from.
 type servePlan struct {
@@ -344,10 +356,8 @@ func (p *servePlan) build(o *nptiOptions, seed uint64, layers, neurons int) (*ho
 		if items, err = analysis.ParseInductions(o.Induce, g); err != nil {
 			return nil, badRequest("npti.induce: %v", err)
 		}
-		for _, it := range items {
-			if !(it.Gamma >= 0 && it.Gamma <= maxGamma) {
-				return nil, badRequest("npti.induce: γ %v of %s must lie in [0, %g]", it.Gamma, it.Trait, float64(maxGamma))
-			}
+		if err := checkGammas(items); err != nil {
+			return nil, badRequest("npti.induce: %v", err)
 		}
 	} else if o != nil && o.Gamma != nil {
 		items = append([]analysis.Induction(nil), items...)

@@ -35,54 +35,44 @@ func (s *server) run(r *http.Request, job *genJob, onText func(string)) (gen []i
 	for _, st := range job.stop {
 		keep = max(keep, len(st)-1)
 	}
-	var all, sent strings.Builder // the text so far, and what went out
-	var n int
+	var all strings.Builder // the text so far
+	sent := 0               // how much of it went out
 	emit := func(upTo int) {
-		if t := all.String()[sent.Len():upTo]; t != "" {
-			sent.WriteString(t)
+		if upTo > sent {
 			if onText != nil {
-				onText(t)
+				onText(all.String()[sent:upTo])
 			}
+			sent = upTo
 		}
 	}
 	job.opts.OnToken = func(_, id int) {
 		s.generated.Add(1)
-		n++
+		gen = append(gen, id)
 		if stopped || isStop[id] {
 			return
 		}
 		all.WriteString(dec.Add(id))
-		if i := firstStop(all.String(), job.stop, sent.Len()); i >= 0 {
+		if i := firstStop(all.String(), job.stop, sent); i >= 0 {
 			emit(i)
 			stopped = true
 			cancel()
 			return
 		}
-		emit(safeCut(all.String(), max(sent.Len(), all.Len()-keep)))
+		emit(safeCut(all.String(), max(sent, all.Len()-keep)))
 	}
-	out, err := s.l.model.Generate(ctx, [][]int{job.prompt}, job.opts)
-	if stopped {
-		return out0(out, n), sent.String(), true, nil
-	}
-	if err != nil {
+	if _, err := s.l.model.Generate(ctx, [][]int{job.prompt}, job.opts); err != nil && !stopped {
 		return nil, "", false, err
 	}
-	all.WriteString(dec.Flush())
-	if i := firstStop(all.String(), job.stop, sent.Len()); i >= 0 {
-		emit(i)
-		return out[0], sent.String(), true, nil
+	if !stopped {
+		all.WriteString(dec.Flush())
+		if i := firstStop(all.String(), job.stop, sent); i >= 0 {
+			emit(i)
+			stopped = true
+		} else {
+			emit(all.Len())
+		}
 	}
-	emit(all.Len())
-	return out[0], sent.String(), false, nil
-}
-
-// out0 is the row a generation stopped early returned (it may return
-// none): n tokens were generated.
-func out0(out [][]int, n int) []int {
-	if len(out) > 0 && len(out[0]) > 0 {
-		return out[0]
-	}
-	return make([]int, n)
+	return gen, all.String()[:sent], stopped, nil
 }
 
 // firstStop is where the first stop string starts in text, searching
@@ -151,6 +141,14 @@ type sseWriter struct {
 	legacy  bool // /v1/completions: text_completion chunks with "text"
 }
 
+// object is the chunks' object type.
+func (e *sseWriter) object() string {
+	if e.legacy {
+		return "text_completion"
+	}
+	return "chat.completion.chunk"
+}
+
 // chunkWriteTimeout bounds each event's write: a client that stops
 // reading without closing the connection would hold the model otherwise.
 const chunkWriteTimeout = 30 * time.Second
@@ -160,12 +158,10 @@ const chunkWriteTimeout = 30 * time.Second
 // text).
 func (e *sseWriter) chunk(delta map[string]string, finish any) {
 	choice := map[string]any{"index": 0, "delta": delta, "finish_reason": finish}
-	object := "chat.completion.chunk"
 	if e.legacy {
 		choice = map[string]any{"index": 0, "text": delta["content"], "logprobs": nil, "finish_reason": finish}
-		object = "text_completion"
 	}
-	ev := map[string]any{"id": e.id, "object": object, "created": e.created, "model": e.model, "choices": []any{choice}}
+	ev := map[string]any{"id": e.id, "object": e.object(), "created": e.created, "model": e.model, "choices": []any{choice}}
 	if e.usage {
 		ev["usage"] = nil
 	}
@@ -214,11 +210,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, req *chatRequest
 	}
 	e.chunk(map[string]string{}, s.finish(gen, job, stopped))
 	if e.usage {
-		object := "chat.completion.chunk"
-		if e.legacy {
-			object = "text_completion"
-		}
-		e.event(map[string]any{"id": e.id, "object": object, "created": e.created, "model": e.model,
+		e.event(map[string]any{"id": e.id, "object": e.object(), "created": e.created, "model": e.model,
 			"choices": []any{}, "usage": newUsage(len(job.prompt), len(gen))})
 	}
 	e.write("data: [DONE]\n\n")

@@ -16,26 +16,16 @@ import (
 	"github.com/npti-studio/npti/analysis"
 )
 
-// firstWrite is an io.Writer that records everything and closes started
-// at its first write.
+// firstWrite is a syncBuffer that closes started at its first write.
 type firstWrite struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
+	syncBuffer
 	once    sync.Once
 	started chan struct{}
 }
 
 func (w *firstWrite) Write(p []byte) (int, error) {
 	w.once.Do(func() { close(w.started) })
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *firstWrite) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
+	return w.syncBuffer.Write(p)
 }
 
 // SIGTERM (what kill and service managers send) stops a long run as

@@ -181,7 +181,7 @@ func (r *rawConfig) toConfig() (Config, error) {
 	if c.BOSTokenID, err = parseBOS(r.BOSTokenID, def.bos); err != nil {
 		return Config{}, err
 	}
-	if c.EOSTokenIDs, err = parseEOS(r.EOSTokenID, def.eos); err != nil {
+	if c.EOSTokenIDs, err = ParseEOS(r.EOSTokenID, def.eos); err != nil {
 		return Config{}, err
 	}
 	return c, nil

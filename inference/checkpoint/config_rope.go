@@ -77,8 +77,8 @@ func parseBOS(m json.RawMessage, def int) (int, error) {
 	return id, nil
 }
 
-// parseEOS reads eos_token_id: an int, a list of ints, null, or absent.
-func parseEOS(m json.RawMessage, def int) ([]int, error) {
+// ParseEOS reads eos_token_id (config.json, generation_config.json): an int, a list of ints, null, or absent.
+func ParseEOS(m json.RawMessage, def int) ([]int, error) {
 	if len(bytes.TrimSpace(m)) == 0 {
 		if def < 0 {
 			return nil, nil
